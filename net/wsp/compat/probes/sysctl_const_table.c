@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+/* 6.11: sysctl handlers take a const struct ctl_table. */
+#include <linux/sysctl.h>
+static int handler(const struct ctl_table *t, int w, void *b, size_t *l,
+		   loff_t *p)
+{
+	return 0;
+}
+
+struct ctl_table probe_table = { .proc_handler = handler };
