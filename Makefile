@@ -6,6 +6,10 @@
 #   make check           build kernels, boot them in QEMU, run every test
 #   make vm              interactive VM with wsp.ko loaded
 #   make style / sparse  checkpatch and sparse over our sources
+#
+# The developer targets take the sources from $(WSP_TREE), by default this
+# tree; KERNELS picks the kernels for check (debug-6.1 stock-6.1), KERNEL
+# the one for vm.  Everything is done by selftests/vm/run.sh.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(CURDIR)
@@ -26,3 +30,23 @@ clean:
 	rm -f $(COMPAT)
 
 .PHONY: all compat modules clean
+
+WSP_TREE ?= $(CURDIR)
+KERNELS ?= debug-6.1 stock-6.1
+KERNEL ?= debug-6.1
+RUN = WSP_TREE="$(WSP_TREE)" KERNELS="$(KERNELS)" KERNEL="$(KERNEL)" \
+	$(CURDIR)/selftests/vm/run.sh
+
+check:
+	@$(RUN) check
+
+vm:
+	@$(RUN) vm
+
+style:
+	@$(RUN) style
+
+sparse:
+	@$(RUN) sparse
+
+.PHONY: check vm style sparse
