@@ -8,6 +8,7 @@
 #   run.sh vm               interactive VM for $KERNEL, wsp.ko loaded
 #   run.sh style            checkpatch (from linux-source) over our sources
 #   run.sh sparse           sparse (C=2) over the module, debug kernel
+#   run.sh packages         print the Debian packages the harness needs
 #
 # Environment: WSP_TREE (sources under test, default: this repo), KERNELS,
 # KERNEL, WSP_CACHE (default ~/.cache/wsp), WSP_OUT (default $WSP_TREE/out),
@@ -398,5 +399,6 @@ check)	check ;;
 vm)	vm ;;
 style)	style ;;
 sparse)	sparse ;;
-*)	die "usage: run.sh check|vm|style|sparse" ;;
+packages) echo $PKGS sparse ;;
+*)	die "usage: run.sh check|vm|style|sparse|packages" ;;
 esac
