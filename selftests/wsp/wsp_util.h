@@ -620,6 +620,41 @@ static inline long wsp_drain(int fd)
 	}
 }
 
+/* ---- conditional accept (SPEC section 4) ---------------------------- */
+
+/*
+ * Oldest request after @cursor without a verdict.  Returns 0, or -1 with
+ * errno (EAGAIN: none; ENOPROTOOPT: conditional accept not built).
+ */
+static inline int wsp_peek(int lfd, __u64 cursor, struct wsp_request *r)
+{
+	socklen_t len = sizeof(*r);
+
+	memset(r, 0, sizeof(*r));
+	r->id = cursor;
+	return getsockopt(lfd, SOL_WSP, WSP_PEEK_REQUEST, r, &len);
+}
+
+static inline int wsp_verdict(int lfd, __u64 id, __u32 verdict)
+{
+	struct wsp_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.id = id;
+	v.verdict = verdict;
+	return setsockopt(lfd, SOL_WSP, WSP_VERDICT, &v, sizeof(v));
+}
+
+/* Give the oldest undecided request @verdict; returns 0 or -1. */
+static inline int wsp_decide_oldest(int lfd, __u32 verdict)
+{
+	struct wsp_request r;
+
+	if (wsp_peek(lfd, 0, &r))
+		return -1;
+	return wsp_verdict(lfd, r.id, verdict);
+}
+
 /* A signal handler that only interrupts. */
 static inline void wsp_nop_handler(int sig)
 {
