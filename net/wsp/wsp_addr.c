@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_WSP addressing: the per-namespace port table, explicit and
+ * ephemeral binding, and getsockname/getpeername.
+ */
+#include <linux/capability.h>
+#include <linux/hash.h>
+#include <linux/random.h>
+#include <net/net_namespace.h>
+
+#include "wsp.h"
+
+/* Validate a sockaddr_wsp from userspace and return its port. */
+int wsp_addr_check(const struct sockaddr *addr, int len, u32 *port)
+{
+	const struct sockaddr_wsp *swsp = (const struct sockaddr_wsp *)addr;
+
+	if (len < (int)sizeof(*swsp))
+		return -EINVAL;
+	if (swsp->swsp_family != AF_WSP)
+		return -EAFNOSUPPORT;
+	if (swsp->swsp_reserved ||
+	    memchr_inv(swsp->swsp_zero, 0, sizeof(swsp->swsp_zero)))
+		return -EINVAL;
+	*port = swsp->swsp_port;
+	return 0;
+}
+
+static struct hlist_head *wsp_port_bucket(struct wsp_net *wn, u32 port)
+{
+	return &wn->port_hash[hash_32(port, WSP_PORT_HASH_BITS)];
+}
+
+/* wsp_net.port_lock must be held. */
+static struct wsp_sock *__wsp_port_find(struct wsp_net *wn, u32 port)
+{
+	struct wsp_sock *wsk;
+
+	hlist_for_each_entry(wsk, wsp_port_bucket(wn, port), port_node)
+		if (wsk->port == port)
+			return wsk;
+	return NULL;
+}
+
+/* wsp_net.port_lock must be held. */
+static void __wsp_port_insert(struct wsp_net *wn, struct wsp_sock *wsk,
+			      u32 port)
+{
+	wsk->port = port;
+	wsk->bound = true;
+	hlist_add_head(&wsk->port_node, wsp_port_bucket(wn, port));
+}
+
+/*
+ * Pick a free port in net.wsp.ephemeral_ports, starting where the last
+ * search stopped.  wsp_net.port_lock must be held.
+ */
+static int __wsp_port_ephemeral(struct wsp_net *wn, u32 *port)
+{
+	u32 lo = READ_ONCE(wn->ephemeral_ports[0]);
+	u32 hi = READ_ONCE(wn->ephemeral_ports[1]);
+	u32 range, i, cand;
+
+	if (lo > hi)
+		return -EADDRINUSE;
+	range = hi - lo + 1;
+	for (i = 0; i < range; i++) {
+		cand = lo + (wn->next_ephemeral + i) % range;
+		if (!__wsp_port_find(wn, cand)) {
+			wn->next_ephemeral = cand - lo + 1;
+			*port = cand;
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+/* Bind to @port, or to an ephemeral port if 0.  lock_sock must be held. */
+int wsp_bind_port(struct wsp_sock *wsk, u32 port)
+{
+	struct net *net = sock_net(&wsk->sk);
+	struct wsp_net *wn = wsp_net(net);
+	int err = 0;
+
+	if (wsk->bound || wsk->sk.sk_state != TCP_CLOSE)
+		return -EINVAL;
+	if (port && port < PROT_SOCK &&
+	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	spin_lock(&wn->port_lock);
+	if (!port)
+		err = __wsp_port_ephemeral(wn, &port);
+	else if (__wsp_port_find(wn, port))
+		err = -EADDRINUSE;
+	if (!err)
+		__wsp_port_insert(wn, wsk, port);
+	spin_unlock(&wn->port_lock);
+	return err;
+}
+
+int wsp_autobind(struct wsp_sock *wsk)
+{
+	return wsp_bind_port(wsk, 0);
+}
+
+void wsp_unbind(struct wsp_sock *wsk)
+{
+	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
+
+	if (!wsk->bound)
+		return;
+	spin_lock(&wn->port_lock);
+	hlist_del_init(&wsk->port_node);
+	wsk->bound = false;
+	spin_unlock(&wn->port_lock);
+}
+
+/* The socket bound at @port, with a reference, or NULL. */
+struct wsp_sock *wsp_lookup_listener(struct net *net, u32 port)
+{
+	struct wsp_net *wn = wsp_net(net);
+	struct wsp_sock *wsk;
+
+	spin_lock(&wn->port_lock);
+	wsk = __wsp_port_find(wn, port);
+	if (wsk)
+		sock_hold(&wsk->sk);
+	spin_unlock(&wn->port_lock);
+	return wsk;
+}
+
+int wsp_getname(struct socket *sock, struct sockaddr *addr, int peer)
+{
+	struct sockaddr_wsp *swsp = (struct sockaddr_wsp *)addr;
+	struct wsp_sock *wsk = wsp_sk(sock->sk);
+	u32 port;
+
+	if (peer) {
+		spin_lock(&wsk->lock);
+		port = wsk->peer_port;
+		if (wsk->sk.sk_state != TCP_ESTABLISHED)
+			port = 0;
+		spin_unlock(&wsk->lock);
+		if (!port)
+			return -ENOTCONN;
+	} else {
+		port = READ_ONCE(wsk->port);
+	}
+	memset(swsp, 0, sizeof(*swsp));
+	swsp->swsp_family = AF_WSP;
+	swsp->swsp_port = port;
+	return sizeof(*swsp);
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_WSP QoS: Winsock flowspecs, the grant on automatic accept, and the
+ * token bucket that enforces token_rate on each sender.
+ */
+#include <linux/hrtimer.h>
+#include <linux/math64.h>
+#include <linux/string.h>
+
+#include "wsp.h"
+
+#define NS	WSP_QOS_NOT_SPECIFIED
+
+void wsp_qos_init(struct wsp_qos *qos)
+{
+	memset(qos, 0xff, sizeof(*qos));
+}
+
+static int wsp_flowspec_validate(const struct wsp_flowspec *fs)
+{
+	u32 sdu = fs->max_sdu_size;
+
+	/* A zero rate would stall the sender forever (and divide by 0). */
+	if (!fs->token_rate || !fs->token_bucket_size || !sdu)
+		return -EINVAL;
+	if (fs->service_type != NS &&
+	    fs->service_type > WSP_SERVICETYPE_GUARANTEED)
+		return -EINVAL;
+	if (fs->token_bucket_size != NS && sdu != NS &&
+	    fs->token_bucket_size < sdu)
+		return -EINVAL;
+	return 0;
+}
+
+int wsp_qos_validate(const struct wsp_qos *qos)
+{
+	return wsp_flowspec_validate(&qos->sending) ? :
+	       wsp_flowspec_validate(&qos->receiving);
+}
+
+static u32 wsp_spec_min(u32 a, u32 b)
+{
+	if (a == NS)
+		return b;
+	if (b == NS)
+		return a;
+	return min(a, b);
+}
+
+static void wsp_flowspec_grant(struct wsp_flowspec *out,
+			       const struct wsp_flowspec *req,
+			       const struct wsp_flowspec *lim)
+{
+	*out = *req;
+	out->token_rate = wsp_spec_min(req->token_rate, lim->token_rate);
+	out->token_bucket_size = wsp_spec_min(req->token_bucket_size,
+					      lim->token_bucket_size);
+	out->peak_bandwidth = wsp_spec_min(req->peak_bandwidth,
+					   lim->peak_bandwidth);
+	out->max_sdu_size = wsp_spec_min(req->max_sdu_size, lim->max_sdu_size);
+	if (out->service_type == NS)
+		out->service_type = lim->service_type;
+	/* The grant must stay valid: no SDU larger than the bucket. */
+	if (out->token_bucket_size != NS && out->max_sdu_size != NS &&
+	    out->max_sdu_size > out->token_bucket_size)
+		out->max_sdu_size = out->token_bucket_size;
+}
+
+/*
+ * The QoS an automatic accept grants: what the caller asked for, bounded
+ * field by field by the listener's limits.  Directions are the caller's.
+ */
+void wsp_qos_grant(struct wsp_qos *granted, const struct wsp_qos *req,
+		   const struct wsp_qos *limit)
+{
+	/* The listener's own sending is the caller's receiving. */
+	wsp_flowspec_grant(&granted->sending, &req->sending, &limit->receiving);
+	wsp_flowspec_grant(&granted->receiving, &req->receiving,
+			   &limit->sending);
+}
+
+u32 wsp_qos_max_sdu(struct wsp_sock *wsk)
+{
+	return READ_ONCE(wsk->qos.sending.max_sdu_size);
+}
+
+/* Refill @tokens over @dt_ns at @rate, capped at @depth; never overflows. */
+s64 wsp_tb_refill(s64 tokens, u64 depth, u64 rate, u64 dt_ns)
+{
+	u64 room;
+
+	if (tokens >= 0 && (u64)tokens >= depth)
+		return depth;
+	room = depth - tokens;
+	if (!rate || dt_ns < div64_u64(room, rate))
+		return tokens + rate * dt_ns;
+	return depth;
+}
+
+/* Nanoseconds until the balance is positive again. */
+u64 wsp_tb_wait_ns(s64 tokens, u64 rate)
+{
+	if (tokens > 0 || !rate)
+		return 0;
+	return div64_u64(-tokens, rate) + 1;
+}
+
+static enum hrtimer_restart wsp_bucket_fire(struct hrtimer *timer)
+{
+	struct wsp_sock *wsk = container_of(timer, struct wsp_sock,
+					    bucket.timer);
+
+	wsk->sk.sk_write_space(&wsk->sk);
+	return HRTIMER_NORESTART;
+}
+
+void wsp_bucket_init(struct wsp_bucket *b)
+{
+	spin_lock_init(&b->lock);
+	b->rate = 0;
+	hrtimer_init(&b->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	b->timer.function = wsp_bucket_fire;
+}
+
+/* Process context; the socket is going away. */
+void wsp_bucket_stop(struct wsp_bucket *b)
+{
+	hrtimer_cancel(&b->timer);
+}
+
+void wsp_bucket_set(struct wsp_bucket *b, const struct wsp_flowspec *fs,
+		    u64 now)
+{
+	u64 rate = fs->token_rate == NS ? 0 : fs->token_rate;
+	u64 size = fs->token_bucket_size;
+
+	/* Unspecified depth: 1/16 s worth of tokens, at least one page. */
+	if (size == NS)
+		size = max_t(u64, rate >> 4, PAGE_SIZE);
+
+	spin_lock_bh(&b->lock);
+	b->rate = rate;
+	b->depth = size * NSEC_PER_SEC;
+	b->tokens = b->depth;
+	b->stamp = now;
+	spin_unlock_bh(&b->lock);
+}
+
+/* Sender may go; if not, the timer calls ->sk_write_space when it can. */
+bool wsp_bucket_ready(struct wsp_sock *wsk)
+{
+	struct wsp_bucket *b = &wsk->bucket;
+	u64 now, wait;
+	bool ready;
+
+	if (!READ_ONCE(b->rate))
+		return true;
+	spin_lock_bh(&b->lock);
+	now = ktime_get_ns();
+	b->tokens = wsp_tb_refill(b->tokens, b->depth, b->rate,
+				  now - b->stamp);
+	b->stamp = now;
+	ready = b->tokens > 0;
+	if (!ready) {
+		wait = wsp_tb_wait_ns(b->tokens, b->rate);
+		hrtimer_start(&b->timer, ns_to_ktime(wait),
+			      HRTIMER_MODE_REL_SOFT);
+	}
+	spin_unlock_bh(&b->lock);
+	return ready;
+}
+
+void wsp_bucket_charge(struct wsp_sock *wsk, size_t len)
+{
+	struct wsp_bucket *b = &wsk->bucket;
+
+	if (!READ_ONCE(b->rate))
+		return;
+	spin_lock_bh(&b->lock);
+	b->tokens -= (s64)len * NSEC_PER_SEC;
+	spin_unlock_bh(&b->lock);
+}
