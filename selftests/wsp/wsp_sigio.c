@@ -273,7 +273,7 @@ FIXTURE_TEARDOWN(apair)
 	wsp_close(&self->lfd);
 }
 
-TEST_F(apair, data)
+TEST_F(apair, data_arrival)
 {
 	int code = 0;
 	long band;
