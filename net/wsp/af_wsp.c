@@ -54,6 +54,8 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include <kunit/visibility.h>
+
 #include "wsp.h"
 
 #define CREATE_TRACE_POINTS
@@ -116,12 +118,14 @@ u32 wsp_backlog_clamp(int backlog, int max_backlog)
 		max_backlog = 1;
 	return clamp(backlog, 1, max_backlog);
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_backlog_clamp);
 
 /* Exactly @cap entries fit: unlike sk_acceptq_is_full(), not cap + 1. */
 bool wsp_backlog_full(u32 count, u32 cap)
 {
 	return count >= cap;
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_backlog_full);
 
 /* ---- requests ----------------------------------------------------------- */
 

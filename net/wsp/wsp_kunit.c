@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for AF_WSP internals: backlog arithmetic, the ephemeral
+ * port allocator, the request queue and its state machine, counters, the
+ * token bucket, QoS rules and the send path through a mock transport.
+ *
+ * Built as wsp_kunit.ko; load it after wsp.ko.  The socket tests use
+ * kernel sockets in init_net on ports 61000-61199.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/uio.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "wsp.h"
+
+static void wsp_test_backlog_clamp(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(0, 4096), 1U);
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(-5, 4096), 1U);
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(10, 4096), 10U);
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(4096, 4096), 4096U);
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(5000, 4096), 4096U);
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(INT_MAX, 1), 1U);
+	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(7, 0), 1U);
+}
+
+static void wsp_test_backlog_exact_cap(struct kunit *test)
+{
+	KUNIT_EXPECT_FALSE(test, wsp_backlog_full(0, 1));
+	KUNIT_EXPECT_TRUE(test, wsp_backlog_full(1, 1));
+	KUNIT_EXPECT_FALSE(test, wsp_backlog_full(4, 5));
+	KUNIT_EXPECT_TRUE(test, wsp_backlog_full(5, 5));
+	KUNIT_EXPECT_TRUE(test, wsp_backlog_full(6, 5));
+}
+
+/* ---- kernel socket helpers ------------------------------------------ */
+
+static struct socket *wsp_test_sock(struct kunit *test, int type)
+{
+	struct socket *sock;
+
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, AF_WSP, type, 0,
+					       &sock), 0);
+	return sock;
+}
+
+static void wsp_test_addr(struct sockaddr_wsp *a, u32 port)
+{
+	memset(a, 0, sizeof(*a));
+	a->swsp_family = AF_WSP;
+	a->swsp_port = port;
+}
+
+static int wsp_test_bind(struct socket *sock, u32 port)
+{
+	struct sockaddr_wsp a;
+
+	wsp_test_addr(&a, port);
+	return kernel_bind(sock, (struct sockaddr *)&a, sizeof(a));
+}
+
+static int wsp_test_connect(struct socket *sock, u32 port, int flags)
+{
+	struct sockaddr_wsp a;
+
+	wsp_test_addr(&a, port);
+	return kernel_connect(sock, (struct sockaddr *)&a, sizeof(a), flags);
+}
+
+static int wsp_test_setint(struct socket *sock, int opt, int val)
+{
+	return sock->ops->setsockopt(sock, SOL_WSP, opt, KERNEL_SOCKPTR(&val),
+				     sizeof(val));
+}
+
+static int wsp_test_verdict(struct socket *listener, u64 id, u32 verdict)
+{
+	struct wsp_verdict v = { .id = id, .verdict = verdict };
+
+	return listener->ops->setsockopt(listener, SOL_WSP, WSP_VERDICT,
+					 KERNEL_SOCKPTR(&v), sizeof(v));
+}
+
+static struct socket *wsp_test_listener(struct kunit *test, int type,
+					u32 port, bool conditional)
+{
+	struct socket *l = wsp_test_sock(test, type);
+
+	KUNIT_ASSERT_EQ(test, wsp_test_bind(l, port), 0);
+	if (conditional)
+		KUNIT_ASSERT_EQ(test, wsp_test_setint(l, WSP_CONDITIONAL_ACCEPT,
+						      1), 0);
+	KUNIT_ASSERT_EQ(test, kernel_listen(l, 8), 0);
+	return l;
+}
+
+static u64 wsp_test_mib(enum wsp_mib mib)
+{
+	return wsp_mib_sum(wsp_net(&init_net), mib);
+}
+
+/* ---- ports ------------------------------------------------------------ */
+
+static void wsp_test_port_exhaustion(struct kunit *test)
+{
+	struct wsp_net *wn = wsp_net(&init_net);
+	int saved[2] = { wn->ephemeral_ports[0], wn->ephemeral_ports[1] };
+	struct socket *s[4];
+	u32 port, freed;
+	int i;
+
+	wn->ephemeral_ports[0] = 61000;
+	wn->ephemeral_ports[1] = 61002;
+	for (i = 0; i < 4; i++)
+		s[i] = wsp_test_sock(test, SOCK_STREAM);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_EQ(test, wsp_test_bind(s[i], 0), 0);
+		port = wsp_sk(s[i]->sk)->port;
+		KUNIT_EXPECT_GE(test, port, 61000U);
+		KUNIT_EXPECT_LE(test, port, 61002U);
+	}
+	KUNIT_EXPECT_NE(test, wsp_sk(s[0]->sk)->port, wsp_sk(s[1]->sk)->port);
+	KUNIT_EXPECT_NE(test, wsp_sk(s[1]->sk)->port, wsp_sk(s[2]->sk)->port);
+	KUNIT_EXPECT_EQ(test, wsp_test_bind(s[3], 0), -EADDRINUSE);
+
+	/* A freed port is found again. */
+	freed = wsp_sk(s[1]->sk)->port;
+	sock_release(s[1]);
+	KUNIT_EXPECT_EQ(test, wsp_test_bind(s[3], 0), 0);
+	KUNIT_EXPECT_EQ(test, wsp_sk(s[3]->sk)->port, freed);
+
+	sock_release(s[0]);
+	sock_release(s[2]);
+	sock_release(s[3]);
+	wn->ephemeral_ports[0] = saved[0];
+	wn->ephemeral_ports[1] = saved[1];
+}
+
+/* ---- the request queue -------------------------------------------------- */
+
+static u64 wsp_test_req_id(struct socket *client)
+{
+	return wsp_sk(client->sk)->req->id;
+}
+
+static void wsp_test_queue_remove_middle(struct kunit *test)
+{
+	struct socket *l = wsp_test_listener(test, SOCK_STREAM, 61100, true);
+	struct wsp_sock *lw = wsp_sk(l->sk);
+	u64 withdrawn = wsp_test_mib(WSP_MIB_WITHDRAWN_CLOSE);
+	u64 requests = wsp_test_mib(WSP_MIB_REQUESTS);
+	struct socket *c[3];
+	struct wsp_req *req;
+	u64 ids[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		c[i] = wsp_test_sock(test, SOCK_STREAM);
+		KUNIT_EXPECT_EQ(test, wsp_test_connect(c[i], 61100, O_NONBLOCK),
+				-EINPROGRESS);
+		ids[i] = wsp_test_req_id(c[i]);
+	}
+	KUNIT_EXPECT_LT(test, ids[0], ids[1]);
+	KUNIT_EXPECT_LT(test, ids[1], ids[2]);
+	KUNIT_EXPECT_EQ(test, lw->backlog_count, 3U);
+	KUNIT_EXPECT_EQ(test, lw->nr_undecided, 3U);
+	KUNIT_EXPECT_EQ(test, wsp_test_mib(WSP_MIB_REQUESTS), requests + 3);
+
+	/* Close the middle client: its request leaves, the order holds. */
+	sock_release(c[1]);
+	KUNIT_EXPECT_EQ(test, lw->backlog_count, 2U);
+	KUNIT_EXPECT_EQ(test, lw->nr_undecided, 2U);
+	KUNIT_EXPECT_NULL(test, xa_load(&lw->req_index, ids[1]));
+	req = list_first_entry(&lw->req_list, struct wsp_req, node);
+	KUNIT_EXPECT_EQ(test, req->id, ids[0]);
+	req = list_next_entry(req, node);
+	KUNIT_EXPECT_EQ(test, req->id, ids[2]);
+	KUNIT_EXPECT_TRUE(test, list_is_last(&req->node, &lw->req_list));
+	KUNIT_EXPECT_EQ(test, wsp_test_mib(WSP_MIB_WITHDRAWN_CLOSE),
+			withdrawn + 1);
+
+	sock_release(c[0]);
+	sock_release(c[2]);
+	KUNIT_EXPECT_EQ(test, lw->backlog_count, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&lw->req_list));
+	sock_release(l);
+}
+
+static void wsp_test_verdicts(struct kunit *test)
+{
+	struct socket *l = wsp_test_listener(test, SOCK_STREAM, 61101, true);
+	struct socket *a = wsp_test_sock(test, SOCK_STREAM);
+	struct socket *r = wsp_test_sock(test, SOCK_STREAM);
+	struct wsp_sock *lw = wsp_sk(l->sk);
+	u64 unknown = wsp_test_mib(WSP_MIB_UNKNOWN_VERDICTS);
+	u64 rejected = wsp_test_mib(WSP_MIB_REJECTED);
+	u64 deferred = wsp_test_mib(WSP_MIB_DEFERRED);
+	struct wsp_req *req;
+	u64 ida, idr;
+
+	KUNIT_ASSERT_EQ(test, wsp_test_connect(a, 61101, O_NONBLOCK),
+			-EINPROGRESS);
+	KUNIT_ASSERT_EQ(test, wsp_test_connect(r, 61101, O_NONBLOCK),
+			-EINPROGRESS);
+	ida = wsp_test_req_id(a);
+	idr = wsp_test_req_id(r);
+	req = wsp_sk(a->sk)->req;
+
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ida, 7), -EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ida + 1000, WSP_CF_ACCEPT),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, wsp_test_mib(WSP_MIB_UNKNOWN_VERDICTS),
+			unknown + 1);
+
+	/* DEFER keeps the request queued and counts once. */
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ida, WSP_CF_DEFER), 0);
+	KUNIT_EXPECT_EQ(test, req->state, WSP_REQ_DEFERRED_STATE);
+	KUNIT_EXPECT_EQ(test, lw->nr_undecided, 1U);
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ida, WSP_CF_DEFER), 0);
+	KUNIT_EXPECT_EQ(test, wsp_test_mib(WSP_MIB_DEFERRED), deferred + 1);
+	KUNIT_EXPECT_EQ(test, lw->backlog_count, 2U);
+
+	/* ACCEPT a deferred request: the pair exists, the slot is kept. */
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ida, WSP_CF_ACCEPT), 0);
+	KUNIT_EXPECT_EQ(test, req->state, WSP_REQ_ACCEPTED);
+	KUNIT_EXPECT_EQ(test, a->sk->sk_state, TCP_ESTABLISHED);
+	KUNIT_EXPECT_FALSE(test, list_empty(&lw->accept_list));
+	KUNIT_EXPECT_EQ(test, lw->backlog_count, 2U);
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ida, WSP_CF_ACCEPT),
+			-ENOENT);
+
+	/* REJECT: the client is refused and the slot freed. */
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, idr, WSP_CF_REJECT), 0);
+	KUNIT_EXPECT_EQ(test, r->sk->sk_state, TCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, r->sk->sk_err, ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, lw->backlog_count, 1U);
+	KUNIT_EXPECT_EQ(test, wsp_test_mib(WSP_MIB_REJECTED), rejected + 1);
+
+	sock_release(r);
+	sock_release(a);
+	sock_release(l);
+}
+
+/* Listener close refuses queued requests and resets unaccepted children. */
+static void wsp_test_listener_close(struct kunit *test)
+{
+	struct socket *l = wsp_test_listener(test, SOCK_STREAM, 61102, true);
+	struct socket *p = wsp_test_sock(test, SOCK_STREAM);
+	struct socket *a = wsp_test_sock(test, SOCK_STREAM);
+	u64 ida;
+
+	KUNIT_ASSERT_EQ(test, wsp_test_connect(p, 61102, O_NONBLOCK),
+			-EINPROGRESS);
+	KUNIT_ASSERT_EQ(test, wsp_test_connect(a, 61102, O_NONBLOCK),
+			-EINPROGRESS);
+	ida = wsp_test_req_id(a);
+	KUNIT_ASSERT_EQ(test, wsp_test_verdict(l, ida, WSP_CF_ACCEPT), 0);
+
+	sock_release(l);
+	KUNIT_EXPECT_EQ(test, p->sk->sk_state, TCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, p->sk->sk_err, ECONNREFUSED);
+	KUNIT_EXPECT_EQ(test, a->sk->sk_err, ECONNRESET);
+	KUNIT_EXPECT_EQ(test, a->sk->sk_shutdown, SHUTDOWN_MASK);
+	sock_release(p);
+	sock_release(a);
+}
+
+/* ---- the send path through a mock transport ------------------------------ */
+
+struct wsp_mock {
+	int skbs;
+	size_t bytes;
+	u32 max_len;
+};
+
+static struct wsp_mock wsp_mock_seen;
+
+static int wsp_mock_enqueue(struct wsp_sock *peer, struct sk_buff *skb)
+{
+	wsp_mock_seen.skbs++;
+	wsp_mock_seen.bytes += skb->len;
+	wsp_mock_seen.max_len = max(wsp_mock_seen.max_len, skb->len);
+	consume_skb(skb);
+	return 0;
+}
+
+static void wsp_mock_peer_shutdown(struct wsp_sock *peer, int how, int err)
+{
+}
+
+static const struct wsp_transport wsp_mock_transport = {
+	.name		= "mock",
+	.enqueue	= wsp_mock_enqueue,
+	.peer_shutdown	= wsp_mock_peer_shutdown,
+};
+
+static int wsp_test_send(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
+static void wsp_test_mock_send(struct kunit *test, int type, u32 port,
+			       size_t len)
+{
+	struct socket *l = wsp_test_listener(test, type, port, false);
+	struct socket *c = wsp_test_sock(test, type);
+	struct wsp_sock *cw = wsp_sk(c->sk);
+	struct socket *child;
+	void *buf;
+
+	/* Room for the oversized record below, though none is copied. */
+	buf = kunit_kzalloc(test, max_t(size_t, len, c->sk->sk_sndbuf),
+			    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, wsp_test_connect(c, port, 0), 0);
+	KUNIT_ASSERT_EQ(test, kernel_accept(l, &child, 0), 0);
+
+	memset(&wsp_mock_seen, 0, sizeof(wsp_mock_seen));
+	cw->transport = &wsp_mock_transport;
+	KUNIT_EXPECT_EQ(test, wsp_test_send(c, buf, len), (int)len);
+	cw->transport = &wsp_local_transport;
+	KUNIT_EXPECT_EQ(test, wsp_mock_seen.bytes, len);
+
+	if (type == SOCK_SEQPACKET) {
+		KUNIT_EXPECT_EQ(test, wsp_mock_seen.skbs, 1);
+		KUNIT_EXPECT_EQ(test, wsp_test_send(c, buf,
+						    c->sk->sk_sndbuf),
+				-EMSGSIZE);
+	} else {
+		/* Stream chunks stay within half the send buffer. */
+		KUNIT_EXPECT_GT(test, wsp_mock_seen.skbs, 1);
+		KUNIT_EXPECT_LE(test, wsp_mock_seen.max_len,
+				(u32)(c->sk->sk_sndbuf >> 1) - 64);
+	}
+	sock_release(child);
+	sock_release(c);
+	sock_release(l);
+}
+
+static void wsp_test_mock_stream(struct kunit *test)
+{
+	wsp_test_mock_send(test, SOCK_STREAM, 61110, 300000);
+}
+
+static void wsp_test_mock_seqpacket(struct kunit *test)
+{
+	wsp_test_mock_send(test, SOCK_SEQPACKET, 61111, 1000);
+}
+
+/* ---- token bucket and QoS ----------------------------------------------- */
+
+static void wsp_test_tb_refill(struct kunit *test)
+{
+	const u64 depth = 1000ULL * NSEC_PER_SEC;
+
+	/* 1000 B/s for half a second from empty: 500 bytes. */
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(0, depth, 1000, NSEC_PER_SEC / 2),
+			500LL * NSEC_PER_SEC);
+	/* Capped at the depth. */
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(0, depth, 1000, 5 * NSEC_PER_SEC),
+			(s64)depth);
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(depth, depth, 1000, 1), (s64)depth);
+	/* A debt is paid back first. */
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(-100LL * NSEC_PER_SEC, depth, 1000,
+					    NSEC_PER_SEC / 10), 0);
+	/* Extreme rates and times never overflow. */
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(0, depth, U32_MAX, U64_MAX),
+			(s64)depth);
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(-(s64)depth, depth, 1, U64_MAX),
+			(s64)depth);
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(0, U32_MAX * NSEC_PER_SEC, U32_MAX,
+					    NSEC_PER_SEC),
+			(s64)(U32_MAX * NSEC_PER_SEC));
+	KUNIT_EXPECT_EQ(test, wsp_tb_refill(5, depth, 0, NSEC_PER_SEC), 5);
+}
+
+static void wsp_test_tb_wait(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(1, 1000), 0ULL);
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(0, 1000), 1ULL);
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(-1000LL * NSEC_PER_SEC, 1000),
+			(u64)NSEC_PER_SEC + 1);
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(-5, 0), 0ULL);
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(S64_MIN + 1, U32_MAX),
+			div64_u64(S64_MAX, U32_MAX) + 1);
+}
+
+static void wsp_test_qos_validate(struct kunit *test)
+{
+	struct wsp_qos q;
+
+	wsp_qos_init(&q);
+	KUNIT_EXPECT_EQ(test, wsp_qos_validate(&q), 0);
+	q.sending.token_rate = 0;
+	KUNIT_EXPECT_EQ(test, wsp_qos_validate(&q), -EINVAL);
+	wsp_qos_init(&q);
+	q.receiving.token_bucket_size = 100;
+	q.receiving.max_sdu_size = 200;
+	KUNIT_EXPECT_EQ(test, wsp_qos_validate(&q), -EINVAL);
+	q.receiving.max_sdu_size = 100;
+	KUNIT_EXPECT_EQ(test, wsp_qos_validate(&q), 0);
+	q.sending.service_type = 42;
+	KUNIT_EXPECT_EQ(test, wsp_qos_validate(&q), -EINVAL);
+	q.sending.service_type = WSP_SERVICETYPE_GUARANTEED;
+	KUNIT_EXPECT_EQ(test, wsp_qos_validate(&q), 0);
+}
+
+static void wsp_test_qos_grant(struct kunit *test)
+{
+	struct wsp_qos req, lim, g;
+
+	wsp_qos_init(&req);
+	wsp_qos_init(&lim);
+	req.sending.token_rate = 5000;		/* caller -> listener */
+	lim.receiving.token_rate = 2000;	/* listener's inbound limit */
+	lim.sending.token_rate = 7000;		/* listener -> caller */
+	req.receiving.token_bucket_size = 300;
+	lim.sending.token_bucket_size = 100;
+	lim.sending.max_sdu_size = 150;
+	wsp_qos_grant(&g, &req, &lim);
+	KUNIT_EXPECT_EQ(test, g.sending.token_rate, 2000U);
+	KUNIT_EXPECT_EQ(test, g.receiving.token_rate, 7000U);
+	KUNIT_EXPECT_EQ(test, g.receiving.token_bucket_size, 100U);
+	/* Never an SDU larger than the bucket. */
+	KUNIT_EXPECT_EQ(test, g.receiving.max_sdu_size, 100U);
+	KUNIT_EXPECT_EQ(test, g.sending.max_sdu_size, WSP_QOS_NOT_SPECIFIED);
+}
+
+static struct kunit_case wsp_test_cases[] = {
+	KUNIT_CASE(wsp_test_backlog_clamp),
+	KUNIT_CASE(wsp_test_backlog_exact_cap),
+	KUNIT_CASE(wsp_test_port_exhaustion),
+	KUNIT_CASE(wsp_test_queue_remove_middle),
+	KUNIT_CASE(wsp_test_verdicts),
+	KUNIT_CASE(wsp_test_listener_close),
+	KUNIT_CASE(wsp_test_mock_stream),
+	KUNIT_CASE(wsp_test_mock_seqpacket),
+	KUNIT_CASE(wsp_test_tb_refill),
+	KUNIT_CASE(wsp_test_tb_wait),
+	KUNIT_CASE(wsp_test_qos_validate),
+	KUNIT_CASE(wsp_test_qos_grant),
+	{}
+};
+
+static struct kunit_suite wsp_test_suite = {
+	.name = "wsp",
+	.test_cases = wsp_test_cases,
+};
+kunit_test_suite(wsp_test_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for AF_WSP");
+#ifdef COMPAT_HAVE_MODULE_IMPORT_NS_IDENT
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+#else
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+#endif

@@ -5,6 +5,8 @@
  */
 #include <net/sock.h>
 
+#include <kunit/visibility.h>
+
 #include "wsp.h"
 
 static int wsp_local_enqueue(struct wsp_sock *peer, struct sk_buff *skb)
@@ -54,3 +56,4 @@ const struct wsp_transport wsp_local_transport = {
 	.enqueue	= wsp_local_enqueue,
 	.peer_shutdown	= wsp_local_peer_shutdown,
 };
+EXPORT_SYMBOL_IF_KUNIT(wsp_local_transport);

@@ -9,6 +9,8 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+#include <kunit/visibility.h>
+
 #include "wsp.h"
 
 #ifdef COMPAT_HAVE_SYSCTL_CONST_TABLE
@@ -26,6 +28,7 @@ struct wsp_net *wsp_net(const struct net *net)
 {
 	return net_generic(net, wsp_net_id);
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_net);
 
 u64 wsp_mib_sum(const struct wsp_net *wn, enum wsp_mib mib)
 {
@@ -36,6 +39,7 @@ u64 wsp_mib_sum(const struct wsp_net *wn, enum wsp_mib mib)
 		sum += per_cpu_ptr(wn->mibs, cpu)->mibs[mib];
 	return sum;
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_mib_sum);
 
 void wsp_sock_link(struct wsp_sock *wsk)
 {

@@ -7,6 +7,8 @@
 #include <linux/math64.h>
 #include <linux/string.h>
 
+#include <kunit/visibility.h>
+
 #include "wsp.h"
 
 #define NS	WSP_QOS_NOT_SPECIFIED
@@ -15,6 +17,7 @@ void wsp_qos_init(struct wsp_qos *qos)
 {
 	memset(qos, 0xff, sizeof(*qos));
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_qos_init);
 
 static int wsp_flowspec_validate(const struct wsp_flowspec *fs)
 {
@@ -37,6 +40,7 @@ int wsp_qos_validate(const struct wsp_qos *qos)
 	return wsp_flowspec_validate(&qos->sending) ? :
 	       wsp_flowspec_validate(&qos->receiving);
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_qos_validate);
 
 static u32 wsp_spec_min(u32 a, u32 b)
 {
@@ -78,6 +82,7 @@ void wsp_qos_grant(struct wsp_qos *granted, const struct wsp_qos *req,
 	wsp_flowspec_grant(&granted->receiving, &req->receiving,
 			   &limit->sending);
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_qos_grant);
 
 u32 wsp_qos_max_sdu(struct wsp_sock *wsk)
 {
@@ -96,6 +101,7 @@ s64 wsp_tb_refill(s64 tokens, u64 depth, u64 rate, u64 dt_ns)
 		return tokens + rate * dt_ns;
 	return depth;
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_tb_refill);
 
 /* Nanoseconds until the balance is positive again. */
 u64 wsp_tb_wait_ns(s64 tokens, u64 rate)
@@ -104,6 +110,7 @@ u64 wsp_tb_wait_ns(s64 tokens, u64 rate)
 		return 0;
 	return div64_u64(-tokens, rate) + 1;
 }
+EXPORT_SYMBOL_IF_KUNIT(wsp_tb_wait_ns);
 
 static enum hrtimer_restart wsp_bucket_fire(struct hrtimer *timer)
 {
