@@ -30,7 +30,7 @@ TEST(socket_types)
 	ASSERT_LE(0, fd) TH_LOG("protocol PF_WSP must be accepted");
 	close(fd);
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		fd = socket(AF_WSP, bad[i], 0);
 		EXPECT_EQ(-1, fd) TH_LOG("type %d", bad[i]);
 		EXPECT_EQ(ESOCKTNOSUPPORT, errno) TH_LOG("type %d", bad[i]);
@@ -45,7 +45,7 @@ TEST(socket_protocol)
 	unsigned int i;
 	int fd;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		fd = socket(AF_WSP, SOCK_STREAM, bad[i]);
 		EXPECT_EQ(-1, fd) TH_LOG("protocol %d", bad[i]);
 		EXPECT_EQ(EPROTONOSUPPORT, errno) TH_LOG("protocol %d", bad[i]);
@@ -186,7 +186,7 @@ TEST_F(addr, bind_bad_len)
 	static const socklen_t lens[] = { 0, 1, 2, 4, 8, sizeof(a) - 1 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		EXPECT_EQ(-1, bind(self->fd, (struct sockaddr *)&a, lens[i]))
 			TH_LOG("len %u", lens[i]);
 		EXPECT_EQ(EINVAL, errno) TH_LOG("len %u", lens[i]);
@@ -201,7 +201,7 @@ TEST_F(addr, bind_bad_family)
 	struct sockaddr_wsp a = wsp_sa(PORT_A);
 	unsigned int i;
 
-	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(fam); i++) {
 		a.swsp_family = fam[i];
 		EXPECT_EQ(-1, bind(self->fd, (struct sockaddr *)&a, sizeof(a)))
 			TH_LOG("family %d", fam[i]);
@@ -464,7 +464,7 @@ TEST_F(addr, ephemeral_sysctl_validation)
 	ASSERT_EQ(0, wsp_bind(self->fd, 0));
 	EXPECT_EQ(3000, wsp_local_port(self->fd));
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, wsp_sysctl_set("ephemeral_ports", bad[i]))
 			TH_LOG("value \"%s\" accepted", bad[i]);

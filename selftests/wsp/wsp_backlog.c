@@ -53,15 +53,18 @@ FIXTURE_TEARDOWN(backlog)
 }
 
 /* Blocking connect of a new client; returns 0 or errno. */
-static int add_client(FIXTURE_DATA(backlog) *self, int type)
+static int __add_client(int *cli, int *ncli, __u32 port, int type)
 {
-	int fd = wsp_client(type, self->port);
+	int fd = wsp_client(type, port);
 
 	if (fd < 0)
 		return errno;
-	self->cli[self->ncli++] = fd;
+	cli[(*ncli)++] = fd;
 	return 0;
 }
+
+#define add_client(self, type) \
+	__add_client((self)->cli, &(self)->ncli, (self)->port, type)
 
 /* Blocking connect that must fail at once with ECONNREFUSED. */
 static int refused_at_once(__u32 port, int type)
@@ -146,7 +149,7 @@ TEST_F(backlog, max_backlog_sysctl)
 	EXPECT_EQ(1, wsp_sysctl_get("max_backlog"));
 	EXPECT_EQ(0, wsp_sysctl_set_ll("max_backlog", 1048576));
 	EXPECT_EQ(1048576, wsp_sysctl_get("max_backlog"));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, wsp_sysctl_set("max_backlog", bad[i]))
 			TH_LOG("\"%s\" accepted", bad[i]);

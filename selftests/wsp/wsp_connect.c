@@ -28,7 +28,7 @@ TEST(blocking_connect)
 		sfd = accept(lfd, NULL, NULL);
 		ASSERT_LE(0, sfd);
 		EXPECT_EQ(1, send(cfd, "x", 1, 0));
-		EXPECT_EQ(1, recv(sfd, (char[1]){}, 1, 0));
+		EXPECT_EQ(1, wsp_recv_n(sfd, 1));
 		close(sfd);
 		close(cfd);
 		close(lfd);
@@ -403,7 +403,7 @@ TEST_F(tmo, eintr_then_accepted)
 	sfd = accept(self->lfd, NULL, NULL);
 	ASSERT_LE(0, sfd);
 	EXPECT_EQ(2, send(fd, "hi", 2, 0));
-	EXPECT_EQ(2, recv(sfd, (char[2]){}, 2, 0));
+	EXPECT_EQ(2, wsp_recv_n(sfd, 2));
 	close(sfd);
 	close(fd);
 }

@@ -477,7 +477,7 @@ TEST_F(data, shutdown_bad_how)
 	EXPECT_EQ(EINVAL, errno);
 	/* Still fully usable. */
 	EXPECT_EQ(1, send(self->cfd, "x", 1, 0));
-	EXPECT_EQ(1, recv(self->sfd, (char[1]){}, 1, 0));
+	EXPECT_EQ(1, wsp_recv_n(self->sfd, 1));
 }
 
 TEST_F(data, close_clean)

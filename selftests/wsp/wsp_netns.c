@@ -37,7 +37,7 @@ TEST(isolated_ports)
 		s2 = accept(l2, NULL, NULL);
 		CHILD_CHECK(s2 >= 0);
 		CHILD_CHECK(send(c2, "ns", 2, 0) == 2);
-		CHILD_CHECK(recv(s2, (char[2]){}, 2, 0) == 2);
+		CHILD_CHECK(wsp_recv_n(s2, 2) == 2);
 		_exit(0);
 	}
 	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS));
@@ -118,7 +118,7 @@ TEST(max_connect_data_range)
 	EXPECT_EQ(0, wsp_sysctl_get("max_connect_data"));
 	EXPECT_EQ(0, wsp_sysctl_set("max_connect_data", "65536\n"));
 	EXPECT_EQ(65536, wsp_sysctl_get("max_connect_data"));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, wsp_sysctl_set("max_connect_data", bad[i]))
 			TH_LOG("\"%s\" accepted", bad[i]);
@@ -283,7 +283,7 @@ TEST(namespace_exit_with_live_sockets)
 	/* The family still works afterwards. */
 	ASSERT_EQ(0, wsp_pair(SOCK_STREAM, &lfd, &cfd, &sfd, NULL));
 	EXPECT_EQ(1, send(cfd, "k", 1, 0));
-	EXPECT_EQ(1, recv(sfd, (char[1]){}, 1, 0));
+	EXPECT_EQ(1, wsp_recv_n(sfd, 1));
 	close(sfd);
 	close(cfd);
 	close(lfd);

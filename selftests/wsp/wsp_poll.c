@@ -356,7 +356,7 @@ TEST_F(pair, wakeups)
 		a.fd = self->cfd;
 		EXPECT_TRUE(wait_for(self->sfd, POLLIN, &a, ep) & POLLIN)
 			TH_LOG("data, epoll=%d", ep);
-		ASSERT_EQ(4, recv(self->sfd, (char[4]){}, 4, 0));
+		ASSERT_EQ(4, wsp_recv_n(self->sfd, 4));
 
 		ASSERT_LT(0, wsp_fill(self->cfd, 1024));
 		a.act = ACT_DRAIN;

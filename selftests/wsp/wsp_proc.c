@@ -17,7 +17,7 @@ static const char * const stat_names[] = {
 	"requests", "accepted", "rejected", "deferred", "withdrawn_timeout",
 	"withdrawn_close", "backlog_overflows", "unknown_verdicts",
 };
-#define NSTATS	(sizeof(stat_names) / sizeof(stat_names[0]))
+#define NSTATS	(ARRAY_SIZE(stat_names))
 
 FIXTURE(proc) {
 	struct wsp_proc_line l;

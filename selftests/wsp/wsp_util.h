@@ -581,6 +581,14 @@ err:
 	return -1;
 }
 
+/* recv() up to @n (at most 64) bytes and throw them away. */
+static inline ssize_t wsp_recv_n(int fd, size_t n)
+{
+	char buf[64];
+
+	return recv(fd, buf, n < sizeof(buf) ? n : sizeof(buf), 0);
+}
+
 /* Queue bytes until the send side would block; returns the byte count. */
 static inline long wsp_fill(int fd, size_t chunk)
 {
