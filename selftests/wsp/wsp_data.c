@@ -487,7 +487,7 @@ TEST_F(data, close_clean)
 
 	ASSERT_EQ(3, send(self->sfd, "bye", 3, 0));
 	wsp_close(&self->sfd);
-	rev = wsp_poll1(self->cfd, POLLIN, WSP_SLOW_MS);
+	rev = wsp_poll1(self->cfd, POLLIN | POLLRDHUP, WSP_SLOW_MS);
 	EXPECT_EQ(POLLIN | POLLRDHUP | POLLHUP,
 		  rev & (POLLIN | POLLRDHUP | POLLHUP | POLLERR))
 		TH_LOG("revents %#x", rev);
@@ -523,7 +523,7 @@ TEST_F(data, linger_zero_resets)
 	ASSERT_EQ(0, setsockopt(self->sfd, SOL_SOCKET, SO_LINGER, &l,
 				sizeof(l)));
 	wsp_close(&self->sfd);
-	rev = wsp_poll1(self->cfd, POLLIN, WSP_SLOW_MS);
+	rev = wsp_poll1(self->cfd, POLLIN | POLLRDHUP, WSP_SLOW_MS);
 	EXPECT_TRUE(rev & POLLHUP) TH_LOG("revents %#x", rev);
 	EXPECT_TRUE(rev & POLLERR) TH_LOG("revents %#x", rev);
 	EXPECT_EQ(-1, recv(self->cfd, buf, sizeof(buf), 0));

@@ -40,13 +40,17 @@ static int rmmod_refused(void)
 	return 0;
 }
 
-/* Wait up to 5 s for the module refcount to fall back to @want. */
+/*
+ * Wait up to 5 s for the module refcount to fall back to @want or below
+ * (sockets of namespaces that earlier tests left may still be going away
+ * while the baseline is taken, so it can end up lower).
+ */
 static long refcnt_settles(long want)
 {
 	long long end = wsp_now_ms() + WSP_SLOW_MS;
 	long r;
 
-	while ((r = refcnt()) != want && wsp_now_ms() < end)
+	while ((r = refcnt()) > want && wsp_now_ms() < end)
 		wsp_msleep(10);
 	return r;
 }
@@ -76,7 +80,7 @@ TEST(refused_with_plain_socket)
 	EXPECT_LT(base, refcnt());
 	EXPECT_EQ(0, rmmod_refused());
 	close(fd);
-	EXPECT_EQ(base, refcnt_settles(base));
+	EXPECT_GE(base, refcnt_settles(base));
 }
 
 TEST(refused_with_any_kind_of_socket)
@@ -106,7 +110,7 @@ TEST(refused_with_any_kind_of_socket)
 	close(pfd);
 	EXPECT_EQ(0, rmmod_refused());
 	close(sfd);
-	EXPECT_EQ(base, refcnt_settles(base));
+	EXPECT_GE(base, refcnt_settles(base));
 }
 
 TEST(refused_with_unaccepted_child_only)
@@ -124,7 +128,7 @@ TEST(refused_with_unaccepted_child_only)
 	/* The listener still holds a child nobody accepted. */
 	EXPECT_EQ(0, rmmod_refused());
 	close(lfd);
-	EXPECT_EQ(base, refcnt_settles(base));
+	EXPECT_GE(base, refcnt_settles(base));
 }
 
 TEST(refused_with_socket_in_other_netns)
@@ -155,7 +159,7 @@ TEST(refused_with_socket_in_other_netns)
 	close(p[0]);
 	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS));
 	/* Its namespace goes away asynchronously, and with it the socket. */
-	EXPECT_EQ(base, refcnt_settles(base));
+	EXPECT_GE(base, refcnt_settles(base));
 }
 
 TEST(no_reference_leak)
@@ -173,7 +177,7 @@ TEST(no_reference_leak)
 		close(lfd);
 		close(i & 2 ? sfd : cfd);
 	}
-	EXPECT_EQ(base, refcnt_settles(base));
+	EXPECT_GE(base, refcnt_settles(base));
 }
 
 TEST_HARNESS_MAIN
