@@ -24,6 +24,21 @@ static long refcnt(void)
 	return strtol(buf, NULL, 10);
 }
 
+/* The refcount once it has stopped moving (at most ~2 s), or -1. */
+static long stable_refcnt(void)
+{
+	long long end = wsp_now_ms() + 2000;
+	long prev = refcnt(), r;
+
+	for (;;) {
+		wsp_msleep(100);
+		r = refcnt();
+		if (r == prev || wsp_now_ms() > end)
+			return r;
+		prev = r;
+	}
+}
+
 /* 0 if rmmod is refused as it must be, else a code for the log. */
 static int rmmod_refused(void)
 {
@@ -71,7 +86,7 @@ TEST(family_parameter)
 
 TEST(refused_with_plain_socket)
 {
-	long base = refcnt();
+	long base = stable_refcnt();
 	int fd;
 
 	ASSERT_LE(0, base);
@@ -87,7 +102,7 @@ TEST(refused_with_any_kind_of_socket)
 {
 	int lfd, clfd, cfd, sfd, pfd, err;
 	__u32 port, cport;
-	long base = refcnt();
+	long base = stable_refcnt();
 
 	ASSERT_LE(0, base);
 	lfd = wsp_listener(SOCK_SEQPACKET, 0, 4, &port);
@@ -115,7 +130,7 @@ TEST(refused_with_any_kind_of_socket)
 
 TEST(refused_with_unaccepted_child_only)
 {
-	long base = refcnt();
+	long base = stable_refcnt();
 	int lfd, cfd;
 	__u32 port;
 
@@ -133,7 +148,7 @@ TEST(refused_with_unaccepted_child_only)
 
 TEST(refused_with_socket_in_other_netns)
 {
-	long base = refcnt();
+	long base = stable_refcnt();
 	int p[2];
 	pid_t pid;
 	char c;
@@ -164,7 +179,7 @@ TEST(refused_with_socket_in_other_netns)
 
 TEST(no_reference_leak)
 {
-	long base = refcnt();
+	long base = stable_refcnt();
 	int i, lfd, cfd, sfd;
 	__u32 port;
 
