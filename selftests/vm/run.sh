@@ -276,7 +276,7 @@ tap()	# ok|fail LABEL: NAME
 	fi
 }
 
-SPLAT='BUG:|WARNING:|KASAN|UBSAN|kmemleak|circular locking|inconsistent lock state|recursive locking|suspicious RCU|bad unlock balance|Oops|general protection fault|Kernel panic|blocked for more than|ODEBUG:|corruption|refcount_t:|not ok'
+SPLAT='BUG:|WARNING:|KASAN|UBSAN|kmemleak: [0-9]+ new|unreferenced object|circular locking|inconsistent lock state|recursive locking|suspicious RCU|bad unlock balance|Oops|general protection fault|Kernel panic|blocked for more than|ODEBUG:|corruption|refcount_t:|not ok'
 
 show_splat()
 {
@@ -305,6 +305,10 @@ boot_kernel()
 	done < <(tr -d '\r' < "$d/results" 2>/dev/null)
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		tap fail "$label: vm: finished within ${KTIMEOUT}s"
+	fi
+	if grep -q 'Kernel panic - not syncing' "$d/console.log"; then
+		tap fail "$label: vm: $(tr -d '\r' < "$d/console.log" |
+			grep -o 'Kernel panic - not syncing.*' | head -1)"
 	fi
 	if tr -d '\r' < "$d/flag" 2>/dev/null | grep -qx success; then
 		tap ok "$label: vm: success flag"
