@@ -501,8 +501,7 @@ again:
 	trace_request(listener->port, req->id, client->port, conditional);
 	if (!conditional) {
 		wsp_count(net, WSP_MIB_ACCEPTED);
-		wsp_event_record(client, WSP_FD_CONNECT_BIT, 0);
-		wsp_event_record(client, WSP_FD_WRITE_BIT, 0);
+		wsp_client_notify(client, 0);
 		wsp_req_put(req);
 	}
 	wsp_listener_wake(listener, conditional);
@@ -715,6 +714,17 @@ void wsp_disconnect(struct wsp_sock *wsk, bool reset)
 	wsp_rx_purge(wsk);
 }
 
+/*
+ * Everything we sent has been read, or the peer is gone.  The peer's
+ * queue holds only our data, and a reader accounts for it before it
+ * frees the skb, which wakes us through ->sk_write_space.
+ */
+static bool wsp_sent_all_read(struct wsp_sock *wsk)
+{
+	return !atomic_read(&wsk->peer->rx_queued) ||
+	       (READ_ONCE(wsk->sk.sk_shutdown) & SEND_SHUTDOWN);
+}
+
 /* Wait for the peer to read what we sent, for at most the linger time. */
 static void wsp_linger(struct wsp_sock *wsk)
 {
@@ -722,13 +732,11 @@ static void wsp_linger(struct wsp_sock *wsk)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	long timeo = sk->sk_lingertime;
 
+	if (!wsk->peer)
+		return;
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (timeo && !signal_pending(current) &&
-	       sk_wmem_alloc_get(sk) &&
-	       !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
-		sk_wait_event(sk, &timeo, !sk_wmem_alloc_get(sk) ||
-			      (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN),
-			      &wait);
+	while (timeo && !signal_pending(current) && !wsp_sent_all_read(wsk))
+		sk_wait_event(sk, &timeo, wsp_sent_all_read(wsk), &wait);
 	remove_wait_queue(sk_sleep(sk), &wait);
 }
 

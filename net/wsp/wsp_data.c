@@ -86,6 +86,9 @@ static int wsp_wait_for_room(struct wsp_sock *wsk, u32 len, long *timeo)
 		}
 		if (wsp_writable(wsk))
 			break;
+		/* Ask ->sk_write_space for POLL_OUT (SIGIO) when room comes. */
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 		if (!*timeo) {
 			wsp_event_rearm(wsk, WSP_FD_WRITE_BIT);
 			err = -EAGAIN;
@@ -95,8 +98,6 @@ static int wsp_wait_for_room(struct wsp_sock *wsk, u32 len, long *timeo)
 			err = sock_intr_errno(*timeo);
 			break;
 		}
-		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
-		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);

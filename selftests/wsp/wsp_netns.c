@@ -70,6 +70,14 @@ TEST(socket_keeps_its_namespace)
 	ASSERT_EQ(0, listen(s, 4));
 	port = wsp_local_port(s);
 	ASSERT_LT(0, port);
+	/*
+	 * The port is taken in the old namespace only.  Bind it here first:
+	 * the refused connect below binds c_new to an ephemeral port of
+	 * this namespace, which may well be the same number.
+	 */
+	l_new = wsp_listener(SOCK_SEQPACKET, port, 4, NULL);
+	EXPECT_LE(0, l_new);
+	close(l_new);
 	c_new = wsp_socket(SOCK_SEQPACKET);
 	ASSERT_LE(0, c_new);
 	EXPECT_EQ(-1, wsp_connect(c_new, port));
@@ -77,10 +85,6 @@ TEST(socket_keeps_its_namespace)
 	EXPECT_EQ(0, wsp_connect(c_old, port));
 	sfd = accept(s, NULL, NULL);
 	EXPECT_LE(0, sfd);
-	/* The port is taken in the old namespace only. */
-	l_new = wsp_listener(SOCK_SEQPACKET, port, 4, NULL);
-	EXPECT_LE(0, l_new);
-	close(l_new);
 	close(sfd);
 	close(c_new);
 	close(c_old);
