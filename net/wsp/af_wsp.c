@@ -1294,6 +1294,8 @@ static int wsp_getsockopt(struct socket *sock, int level, int optname,
 		if (copy_to_user(optval, &qos, sizeof(qos)) ||
 		    put_user(sizeof(qos), optlen))
 			return -EFAULT;
+		/* As SIO_GET_QOS, reading the QoS re-enables FD_QOS. */
+		wsp_event_rearm(wsk, WSP_FD_QOS_BIT);
 		return 0;
 	case WSP_BACKLOG:
 		val = READ_ONCE(wsk->backlog_cap);
