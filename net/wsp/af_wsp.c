@@ -174,8 +174,7 @@ static bool wsp_req_queued(const struct wsp_req *req)
 	       req->state == WSP_REQ_DEFERRED_STATE;
 }
 
-/*
- * Take @req off its listener's queue and set its final state.  The caller
+/* Take @req off its listener's queue and set its final state.  The caller
  * inherits the queue's references (on @req and on its client) and must
  * drop them with wsp_req_unqueued() once the lock is released.
  * listener->lock must be held.
@@ -229,8 +228,7 @@ static void wsp_client_notify(struct wsp_sock *client, int err)
 	}
 }
 
-/*
- * The client gives up on @req: close (@err 0) or timeout.  Returns true
+/* The client gives up on @req: close (@err 0) or timeout.  Returns true
  * if the request was still queued and is now withdrawn.
  */
 static bool wsp_withdraw(struct wsp_req *req, int err)
@@ -321,8 +319,7 @@ static void wsp_child_free(struct wsp_sock *child)
 	sock_put(&child->sk);
 }
 
-/*
- * A child takes the listener's attributes as they are now: the socket
+/* A child takes the listener's attributes as they are now: the socket
  * options SPEC lists, the SOL_WSP options that are not listener-only,
  * and the event registration.
  */
@@ -355,8 +352,7 @@ static struct wsp_sock *wsp_child_alloc(struct wsp_sock *listener)
 	return child;
 }
 
-/*
- * Link @child and the client of @req into a connected pair and queue the
+/* Link @child and the client of @req into a connected pair and queue the
  * child for accept().  @callee is the verdict's data, or NULL; @granted
  * is the QoS in force, seen from the caller.
  * listener->lock must be held; the client's lock is taken nested.
@@ -422,8 +418,7 @@ static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
 	}
 }
 
-/*
- * Put a request to the listener bound at @port; with automatic accept,
+/* Put a request to the listener bound at @port; with automatic accept,
  * the pair is connected before this returns.
  */
 static int wsp_connect_start(struct wsp_sock *client, u32 port)
@@ -650,8 +645,7 @@ out:
 	return err;
 }
 
-/*
- * Stop a listener: refuse the requests awaiting a verdict and reset the
+/* Stop a listener: refuse the requests awaiting a verdict and reset the
  * accepted children nobody took.  lock_sock(listener) must be held.
  */
 static void __wsp_listener_stop(struct wsp_sock *listener)
@@ -687,8 +681,7 @@ static void __wsp_listener_stop(struct wsp_sock *listener)
 	sk->sk_state_change(sk);
 }
 
-/*
- * Tear down our side of a connection.  The peer sees EOF, or a reset if
+/* Tear down our side of a connection.  The peer sees EOF, or a reset if
  * @reset or if data we never read is thrown away.
  */
 void wsp_disconnect(struct wsp_sock *wsk, bool reset)
@@ -714,8 +707,7 @@ void wsp_disconnect(struct wsp_sock *wsk, bool reset)
 	wsp_rx_purge(wsk);
 }
 
-/*
- * Everything we sent has been read, or the peer is gone.  The peer's
+/* Everything we sent has been read, or the peer is gone.  The peer's
  * queue holds only our data, and a reader accounts for it before it
  * frees the skb, which wakes us through ->sk_write_space.
  */

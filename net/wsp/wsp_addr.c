@@ -51,8 +51,7 @@ static void __wsp_port_insert(struct wsp_net *wn, struct wsp_sock *wsk,
 	hlist_add_head(&wsk->port_node, wsp_port_bucket(wn, port));
 }
 
-/*
- * Pick a free port in net.wsp.ephemeral_ports, starting where the last
+/* Pick a free port in net.wsp.ephemeral_ports, starting where the last
  * search stopped.  wsp_net.port_lock must be held.
  */
 static int __wsp_port_ephemeral(struct wsp_net *wn, u32 *port)

@@ -65,8 +65,7 @@ void wsp_write_space(struct sock *sk)
 	wsp_event_record(wsk, WSP_FD_WRITE_BIT, 0);
 }
 
-/*
- * Wait until a send of @len bytes may go on.  Returns 0, or a negative
+/* Wait until a send of @len bytes may go on.  Returns 0, or a negative
  * errno with *timeo updated.
  */
 static int wsp_wait_for_room(struct wsp_sock *wsk, u32 len, long *timeo)
@@ -211,8 +210,7 @@ out_err:
 	return err;
 }
 
-/*
- * Wait for data, EOF or an error.  Called and returns with rx_mutex
+/* Wait for data, EOF or an error.  Called and returns with rx_mutex
  * unheld.  Returns 0 when the caller should look again.
  */
 static int wsp_wait_for_data(struct sock *sk, long *timeo)

@@ -452,6 +452,7 @@ static struct kunit_suite wsp_test_suite = {
 	.name = "wsp",
 	.test_cases = wsp_test_cases,
 };
+
 kunit_test_suite(wsp_test_suite);
 
 MODULE_LICENSE("GPL");

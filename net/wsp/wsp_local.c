@@ -13,8 +13,7 @@ static int wsp_local_enqueue(struct wsp_sock *peer, struct sk_buff *skb)
 {
 	struct sock *sk = &peer->sk;
 
-	/*
-	 * Checked under the peer's lock: once its release has set
+	/* Checked under the peer's lock: once its release has set
 	 * RCV_SHUTDOWN and purged the queue, nothing may be added.
 	 */
 	spin_lock(&peer->lock);

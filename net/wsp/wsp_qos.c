@@ -70,8 +70,7 @@ static void wsp_flowspec_grant(struct wsp_flowspec *out,
 		out->max_sdu_size = out->token_bucket_size;
 }
 
-/*
- * The QoS an automatic accept grants: what the caller asked for, bounded
+/* The QoS an automatic accept grants: what the caller asked for, bounded
  * field by field by the listener's limits.  Directions are the caller's.
  */
 void wsp_qos_grant(struct wsp_qos *granted, const struct wsp_qos *req,

@@ -8,74 +8,58 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(request,
-	TP_PROTO(u32 lport, u64 id, u32 cport, bool conditional),
-	TP_ARGS(lport, id, cport, conditional),
-	TP_STRUCT__entry(
-		__field(u32, lport)
-		__field(u64, id)
-		__field(u32, cport)
-		__field(bool, conditional)
-	),
-	TP_fast_assign(
-		__entry->lport = lport;
-		__entry->id = id;
-		__entry->cport = cport;
-		__entry->conditional = conditional;
-	),
-	TP_printk("lport=%u id=%llu cport=%u conditional=%d",
-		  __entry->lport, __entry->id, __entry->cport,
-		  __entry->conditional)
+	    TP_PROTO(u32 lport, u64 id, u32 cport, bool conditional),
+	    TP_ARGS(lport, id, cport, conditional),
+	    TP_STRUCT__entry(__field(u32, lport)
+			     __field(u64, id)
+			     __field(u32, cport)
+			     __field(bool, conditional)),
+	    TP_fast_assign(__entry->lport = lport;
+			   __entry->id = id;
+			   __entry->cport = cport;
+			   __entry->conditional = conditional;),
+	    TP_printk("lport=%u id=%llu cport=%u conditional=%d",
+		      __entry->lport, __entry->id, __entry->cport,
+		      __entry->conditional)
 );
 
 TRACE_EVENT(verdict,
-	TP_PROTO(u32 lport, u64 id, u32 verdict),
-	TP_ARGS(lport, id, verdict),
-	TP_STRUCT__entry(
-		__field(u32, lport)
-		__field(u64, id)
-		__field(u32, verdict)
-	),
-	TP_fast_assign(
-		__entry->lport = lport;
-		__entry->id = id;
-		__entry->verdict = verdict;
-	),
-	TP_printk("lport=%u id=%llu verdict=%s", __entry->lport, __entry->id,
-		  __print_symbolic(__entry->verdict,
-				   { WSP_CF_ACCEPT, "accept" },
-				   { WSP_CF_REJECT, "reject" },
-				   { WSP_CF_DEFER, "defer" }))
+	    TP_PROTO(u32 lport, u64 id, u32 verdict),
+	    TP_ARGS(lport, id, verdict),
+	    TP_STRUCT__entry(__field(u32, lport)
+			     __field(u64, id)
+			     __field(u32, verdict)),
+	    TP_fast_assign(__entry->lport = lport;
+			   __entry->id = id;
+			   __entry->verdict = verdict;),
+	    TP_printk("lport=%u id=%llu verdict=%s", __entry->lport, __entry->id,
+		      __print_symbolic(__entry->verdict,
+				       { WSP_CF_ACCEPT, "accept" },
+				       { WSP_CF_REJECT, "reject" },
+				       { WSP_CF_DEFER, "defer" }))
 );
 
 TRACE_EVENT(accept,
-	TP_PROTO(u32 lport, u32 cport),
-	TP_ARGS(lport, cport),
-	TP_STRUCT__entry(
-		__field(u32, lport)
-		__field(u32, cport)
-	),
-	TP_fast_assign(
-		__entry->lport = lport;
-		__entry->cport = cport;
-	),
-	TP_printk("lport=%u cport=%u", __entry->lport, __entry->cport)
+	    TP_PROTO(u32 lport, u32 cport),
+	    TP_ARGS(lport, cport),
+	    TP_STRUCT__entry(__field(u32, lport)
+			     __field(u32, cport)),
+	    TP_fast_assign(__entry->lport = lport;
+			   __entry->cport = cport;),
+	    TP_printk("lport=%u cport=%u", __entry->lport, __entry->cport)
 );
 
 TRACE_EVENT(withdraw,
-	TP_PROTO(u32 lport, u64 id, int err),
-	TP_ARGS(lport, id, err),
-	TP_STRUCT__entry(
-		__field(u32, lport)
-		__field(u64, id)
-		__field(int, err)
-	),
-	TP_fast_assign(
-		__entry->lport = lport;
-		__entry->id = id;
-		__entry->err = err;
-	),
-	TP_printk("lport=%u id=%llu reason=%s", __entry->lport, __entry->id,
-		  __entry->err ? "timeout" : "close")
+	    TP_PROTO(u32 lport, u64 id, int err),
+	    TP_ARGS(lport, id, err),
+	    TP_STRUCT__entry(__field(u32, lport)
+			     __field(u64, id)
+			     __field(int, err)),
+	    TP_fast_assign(__entry->lport = lport;
+			   __entry->id = id;
+			   __entry->err = err;),
+	    TP_printk("lport=%u id=%llu reason=%s", __entry->lport, __entry->id,
+		      __entry->err ? "timeout" : "close")
 );
 
 #endif /* _WSP_TRACE_H */
