@@ -221,7 +221,14 @@ make_initrd()
 	mv "$r/tests/list" "$r/tests/list.tmp"
 	sed 's|^|/tests/|' "$r/tests/list.tmp" > "$r/tests/list"
 	rm "$r/tests/list.tmp"
+	# wsp.ko, then any other module the tree builds (wsp_kunit.ko on a
+	# kernel with KUnit), loaded after it in name order.
 	cp "$OUT/$label/tree/net/wsp/wsp.ko" "$r/lib/modules/"
+	find "$OUT/$label/tree/net" -name '*.ko' ! -name wsp.ko | sort |
+		while read -r m; do
+			cp "$m" "$r/lib/modules/"
+			echo "${m##*/}" >> "$r/lib/modules/extra.list"
+		done
 	if [ -n "$KMODS" ]; then
 		# Dependencies of wsp.ko in the stock tree, deepest first.
 		: > "$r/lib/modules/deps.list"
@@ -276,12 +283,16 @@ tap()	# ok|fail LABEL: NAME
 	fi
 }
 
-SPLAT='BUG:|WARNING:|KASAN|UBSAN|kmemleak: [0-9]+ new|unreferenced object|circular locking|inconsistent lock state|recursive locking|suspicious RCU|bad unlock balance|Oops|general protection fault|Kernel panic|blocked for more than|ODEBUG:|corruption|refcount_t:|not ok'
+# Kernel reports first; failing test lines only if there is none.
+SPLAT='BUG:|WARNING:|KASAN|UBSAN|kmemleak: [0-9]+ new|unreferenced object|circular locking|inconsistent lock state|recursive locking|suspicious RCU|bad unlock balance|Oops|general protection fault|Kernel panic|blocked for more than|ODEBUG:|corruption|refcount_t:|cut here'
 
 show_splat()
 {
 	local con=$1 first
-	first=$(grep -nE "$SPLAT" "$con" | grep -v 'wspvm: ' | head -1 | cut -d: -f1)
+	first=$(tr -d '\r' < "$con" | grep -nE "$SPLAT" | grep -v ':wspvm: ' |
+		head -1 | cut -d: -f1)
+	[ -n "$first" ] || first=$(tr -d '\r' < "$con" | grep -n '^not ok' |
+		head -1 | cut -d: -f1)
 	[ -n "$first" ] || first=$(($(wc -l < "$con") - 40))
 	[ "$first" -gt 5 ] || first=6
 	echo "# ---- $con, from line $((first - 5)) ----"
