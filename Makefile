@@ -6,6 +6,7 @@
 #   make check           build kernels, boot them in QEMU, run every test
 #   make vm              interactive VM with wsp.ko loaded
 #   make style / sparse  checkpatch and sparse over our sources
+#   make bench           AF_WSP vs AF_UNIX and TCP, stock kernel, -smp 1
 #
 # The developer targets take the sources from $(WSP_TREE), by default this
 # tree; KERNELS picks the kernels for check (debug-6.1 stock-6.1), KERNEL
@@ -50,3 +51,10 @@ sparse:
 	@$(RUN) sparse
 
 .PHONY: check vm style sparse
+
+# Benchmarks (issue 6): tools/bench/vm.sh reuses run.sh's kernel and QEMU
+# machinery; results go to bench/results/.
+bench:
+	@WSP_TREE="$(WSP_TREE)" $(CURDIR)/tools/bench/vm.sh
+
+.PHONY: bench

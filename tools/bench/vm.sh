@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make bench": build wspbench and wsp.ko, boot Debian's stock kernel in
+# QEMU at -smp 1 with the module loaded, run every workload there, print
+# the table and write it to bench/results/<date>-stock-6.1.txt and
+# bench/results/latest.txt.
+#
+# The kernel fetching, the module build and the QEMU command line are
+# selftests/vm/run.sh's: its functions are sourced (everything above its
+# command dispatcher), so the bench boots exactly what "make check" boots.
+#
+# Environment: WSPBENCH_ARGS (wspbench arguments, default "-r 3 -d 0.5"),
+# BENCH_TIMEOUT (seconds, default 1500), BENCH_MEM (MiB, default 2048),
+# BENCH_RESULTS (directory, default bench/results; "none" writes nothing),
+# and run.sh's WSP_TREE, WSP_CACHE, WSP_OUT.
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+HARNESS=$(cd "$BENCH/../../selftests/vm" && pwd)/run.sh
+# shellcheck source=/dev/null
+source <(sed '/^case \${1:-check} in$/,$d' "$HARNESS")
+VM=$(dirname "$HARNESS")
+REPO=$(cd "$VM/../.." && pwd)
+OUT=${WSP_OUT:-$WSP_TREE/out}/bench
+LABEL=stock-6.1
+ARGS=${WSPBENCH_ARGS:--r 3 -d 0.5}
+TMO=${BENCH_TIMEOUT:-1500}
+RESULTS=${BENCH_RESULTS:-$REPO/bench/results}
+D=$OUT/$LABEL
+
+log "bench: packages"
+apt_install make gcc libc6-dev cpio gzip kmod rsync busybox-static \
+	qemu-system-x86 libelf-dev bc bison flex
+mkdir -p "$D"
+log "bench: building wspbench"
+make -s -C "$BENCH" OUTPUT="$OUT" >&2
+log "bench: preparing the $LABEL kernel (log: $D/kernel.log)"
+prepare_kernel $LABEL > "$D/kernel.log" 2>&1 ||
+	{ cat "$D/kernel.log"; die "cannot prepare $LABEL"; }
+log "bench: building wsp.ko against $KDIR"
+build_module $LABEL || { tail -30 "$D/build.log"; die "wsp.ko does not build"; }
+
+# The initramfs: busybox, our init, wspbench, wsp.ko and its dependencies.
+r=$D/initramfs
+rm -rf "$r" && mkdir -p "$r"/{bin,etc,lib/modules}
+cp /bin/busybox "$r/bin/busybox"
+cp "$BENCH/init" "$r/init"
+cp "$OUT/wspbench" "$r/wspbench"
+cp "$D/tree/net/wsp/wsp.ko" "$r/lib/modules/"
+: > "$r/lib/modules/deps.list"
+for m in $(modinfo -F depends "$r/lib/modules/wsp.ko" | tr , ' '); do
+	modprobe -S "${KMODS##*/}" -d "${KMODS%/lib/modules/*}" \
+		--show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | awk '!seen[$0]++' | while read -r m; do
+	cp "$m" "$r/lib/modules/"
+	echo "${m##*/}" >> "$r/lib/modules/deps.list"
+done
+echo "WSPBENCH_ARGS='$ARGS'" > "$r/etc/wspbench.conf"
+(cd "$r" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$D/initrd.cpio.gz"
+
+# run.sh's command line, with one CPU (the targets are single-CPU
+# ratios) and room for 65,536 pending sockets.
+qemu_cmd $LABEL
+for i in "${!QEMU[@]}"; do
+	case ${QEMU[$i]} in
+	-smp) QEMU[i + 1]=1 ;;
+	-m) QEMU[i + 1]=${BENCH_MEM:-2048} ;;
+	esac
+done
+
+rm -f "$D/console.log" "$D/results" "$D/flag"
+: > "$D/results"
+log "bench: booting $LABEL at -smp 1 (console: $D/console.log, timeout ${TMO}s)"
+t0=$(date +%s)
+rc=0
+timeout -k 10 "$TMO" "${QEMU[@]}" -monitor none \
+	-serial file:"$D/console.log" -serial file:"$D/results" \
+	-serial file:"$D/flag" < /dev/null > "$D/qemu.log" 2>&1 &
+qpid=$!
+# Progress: wspbench's lines as they arrive on ttyS1, until QEMU exits.
+tail -n +1 -s 2 --pid=$qpid -f "$D/results" |
+	sed -u -n 's/\r$//; /^\(# \|K \)/p' >&2 || true
+wait $qpid || rc=$?
+log "bench: VM ran $(($(date +%s) - t0))s (qemu status $rc)"
+
+tr -d '\r' < "$D/results" > "$D/results.txt"
+if ! tr -d '\r' < "$D/flag" 2>/dev/null | grep -qx success; then
+	echo "bench: the run did not complete; console $D/console.log" >&2
+	tail -40 "$D/console.log" | tr -d '\r' >&2
+	exit 1
+fi
+
+kver=$(sed -n 's/^K kernel //p' "$D/results.txt" | head -1)
+cpu=$(sed -n 's/^K cpus //p' "$D/results.txt" | head -1)
+day=$(date -u +%Y-%m-%d)
+{
+	echo "AF_WSP benchmark (make bench), $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "kernel:  $LABEL, $kver"
+	echo "machine: QEMU TCG (no KVM), -smp 1, cpus: $cpu"
+	echo "tree:    $(git -C "$WSP_TREE" describe --always --dirty 2>/dev/null || echo unknown)"
+	echo "wspbench $ARGS"
+	echo "Absolute figures are emulated time and mean little; the ratios,"
+	echo "all from this one VM run, are what the targets judge."
+	sed -n '/^== results/,$p' "$D/results.txt" | grep -v '^# \|^K '
+} > "$D/table.txt"
+echo
+cat "$D/table.txt"
+if [ "$RESULTS" != none ]; then
+	mkdir -p "$RESULTS"
+	cp "$D/table.txt" "$RESULTS/$day-$LABEL.txt"
+	cp "$D/table.txt" "$RESULTS/latest.txt"
+	log "bench: wrote $RESULTS/$day-$LABEL.txt and latest.txt"
+fi
