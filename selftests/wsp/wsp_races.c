@@ -65,6 +65,9 @@ static int drain_accept(int lfd)
 {
 	int fd, n = 0;
 
+	/* accept4()'s SOCK_NONBLOCK is for the new socket, not the call. */
+	if (wsp_set_nonblock(lfd, true))
+		return -1;
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
 		close(fd);
 		n++;

@@ -452,16 +452,26 @@ static inline int wsp_cond_listener(int type, __u32 port, int backlog,
 {
 	int fd, e;
 
-	fd = wsp_listener(type, port, backlog, out_port);
+	/* Conditional before listen(): no request may slip in automatically. */
+	fd = wsp_socket(type);
 	if (fd < 0)
 		return -1;
-	if (wsp_set_int(fd, SOL_WSP, WSP_CONDITIONAL_ACCEPT, 1)) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
+	if (wsp_set_int(fd, SOL_WSP, WSP_CONDITIONAL_ACCEPT, 1) ||
+	    wsp_bind(fd, port) || listen(fd, backlog))
+		goto err;
+	if (out_port) {
+		long long p = wsp_local_port(fd);
+
+		if (p < 0)
+			goto err;
+		*out_port = p;
 	}
 	return fd;
+err:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 /* Blocking client: returns the connected fd, or -1 with errno set. */
@@ -661,6 +671,180 @@ static inline int wsp_decide_oldest(int lfd, __u32 verdict)
 	if (wsp_peek(lfd, 0, &r))
 		return -1;
 	return wsp_verdict(lfd, r.id, verdict);
+}
+
+/*
+ * Peek into a caller-sized buffer @buf of @len bytes (a struct
+ * wsp_request and room for data).  *outlen gets the returned optlen.
+ */
+static inline int wsp_peek_buf(int lfd, __u64 cursor, void *buf,
+			       socklen_t len, socklen_t *outlen)
+{
+	struct wsp_request *r = buf;
+
+	r->id = cursor;
+	*outlen = len;
+	return getsockopt(lfd, SOL_WSP, WSP_PEEK_REQUEST, buf, outlen);
+}
+
+/*
+ * Verdict with callee data and an optional QoS (@qos NULL: none).
+ * Returns 0, or -1 with errno set.
+ */
+static inline int wsp_verdict_data(int lfd, __u64 id, __u32 verdict,
+				   const void *data, __u32 len,
+				   const struct wsp_qos *qos)
+{
+	struct wsp_verdict *v;
+	int r, e;
+
+	v = calloc(1, sizeof(*v) + len);
+	if (!v)
+		return -1;
+	v->id = id;
+	v->verdict = verdict;
+	if (qos) {
+		v->flags = WSP_VERDICT_QOS;
+		v->qos = *qos;
+	}
+	v->data_len = len;
+	if (len)
+		memcpy(v->data, data, len);
+	r = setsockopt(lfd, SOL_WSP, WSP_VERDICT, v, sizeof(*v) + len);
+	e = errno;
+	free(v);
+	errno = e;
+	return r;
+}
+
+/* Wait up to @timeout_ms for an undecided request; 0 when one is there. */
+static inline int wsp_wait_request(int lfd, int timeout_ms)
+{
+	int r = wsp_poll1(lfd, POLLPRI, timeout_ms);
+
+	if (r < 0)
+		return -1;
+	if (!(r & POLLPRI)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read connect data (WSP_CALLER_DATA or WSP_CALLEE_DATA) into @buf.
+ * Returns the length, or -1 with errno set.
+ */
+static inline int wsp_get_data(int fd, int opt, void *buf, socklen_t len)
+{
+	socklen_t l = len;
+
+	if (getsockopt(fd, SOL_WSP, opt, buf, &l))
+		return -1;
+	return l;
+}
+
+/* ---- QoS (SPEC section 5) ------------------------------------------- */
+
+static inline void wsp_flowspec_unspec(struct wsp_flowspec *fs)
+{
+	memset(fs, 0xff, sizeof(*fs));
+}
+
+static inline void wsp_qos_unspec(struct wsp_qos *q)
+{
+	memset(q, 0xff, sizeof(*q));
+}
+
+static inline int wsp_set_qos(int fd, const struct wsp_qos *q)
+{
+	return setsockopt(fd, SOL_WSP, WSP_QOS, q, sizeof(*q));
+}
+
+static inline int wsp_get_qos(int fd, struct wsp_qos *q)
+{
+	socklen_t len = sizeof(*q);
+
+	memset(q, 0, sizeof(*q));
+	return getsockopt(fd, SOL_WSP, WSP_QOS, q, &len);
+}
+
+/* A QoS whose sending direction is shaped to @rate and @bucket. */
+static inline void wsp_qos_shaped(struct wsp_qos *q, __u32 rate,
+				  __u32 bucket)
+{
+	wsp_qos_unspec(q);
+	q->sending.token_rate = rate;
+	q->sending.token_bucket_size = bucket;
+}
+
+/* ---- network events (SPEC section 6) --------------------------------- */
+
+static inline int wsp_event_select(int fd, __u32 mask, int efd)
+{
+	struct wsp_event_select sel = { .mask = mask, .eventfd = efd };
+
+	return setsockopt(fd, SOL_WSP, WSP_EVENT_SELECT, &sel, sizeof(sel));
+}
+
+/* Enumerate (and clear) the recorded events; -1 with errno on error. */
+static inline int wsp_net_events(int fd, struct wsp_network_events *ne)
+{
+	socklen_t len = sizeof(*ne);
+
+	memset(ne, 0xaa, sizeof(*ne));
+	return getsockopt(fd, SOL_WSP, WSP_NETWORK_EVENTS, ne, &len);
+}
+
+/* Recorded events only, or ~0U on error. */
+static inline __u32 wsp_events_now(int fd)
+{
+	struct wsp_network_events ne;
+
+	if (wsp_net_events(fd, &ne))
+		return ~0U;
+	return ne.events;
+}
+
+/* Read and reset a non-blocking eventfd's counter: 0 if unsignalled. */
+static inline long long wsp_efd_take(int efd)
+{
+	__u64 v;
+
+	if (read(efd, &v, sizeof(v)) != sizeof(v))
+		return errno == EAGAIN ? 0 : -1;
+	return v;
+}
+
+/* ---- module refcount (rmmod must be refused while sockets exist) ---- */
+
+static inline long wsp_mod_refcnt(void)
+{
+	char buf[32];
+
+	if (wsp_read_file("/sys/module/wsp/refcnt", buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Try to unload the module, only when it is referenced (so that the
+ * attempt must fail).  0 if refused with EBUSY/EWOULDBLOCK; otherwise a
+ * code for the log (-2: not referenced, so not attempted; -3: unloaded).
+ */
+static inline int wsp_rmmod_refused(void)
+{
+	long r = wsp_mod_refcnt();
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return -2;
+	if (syscall(__NR_delete_module, "wsp", O_NONBLOCK) == 0)
+		return -3;
+	if (errno != EBUSY && errno != EWOULDBLOCK)
+		return errno;
+	return 0;
 }
 
 /* A signal handler that only interrupts. */
