@@ -5,6 +5,7 @@
 #   make                 build wsp.ko against $(KDIR)
 #   make check           build kernels, boot them in QEMU, run every test
 #   make vm              interactive VM with wsp.ko loaded
+#   make demo            the wspcat scene in a VM (DEMO_KERNEL=stock-6.1)
 #   make style / sparse  checkpatch and sparse over our sources
 #   make bench           AF_WSP vs AF_UNIX and TCP, stock kernel, -smp 1
 #
@@ -50,7 +51,13 @@ style:
 sparse:
 	@$(RUN) sparse
 
-.PHONY: check vm style sparse
+# The wspcat scene in a VM; stock kernel by default.
+DEMO_KERNEL ?= stock-6.1
+demo:
+	@WSP_TREE="$(WSP_TREE)" KERNEL="$(DEMO_KERNEL)" \
+		$(CURDIR)/selftests/vm/run.sh demo
+
+.PHONY: check vm style sparse demo
 
 # Benchmarks (issue 6): tools/bench/vm.sh reuses run.sh's kernel and QEMU
 # machinery; results go to bench/results/.

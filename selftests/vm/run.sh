@@ -6,6 +6,7 @@
 #
 #   run.sh check            every kernel in $KERNELS (default: all)
 #   run.sh vm               interactive VM for $KERNEL, wsp.ko loaded
+#   run.sh demo             the wspcat scene (tools/wspcat/demo.sh) in a VM
 #   run.sh style            checkpatch (from linux-source) over our sources
 #   run.sh sparse           sparse (C=2) over the module, debug kernel
 #   run.sh packages         print the Debian packages the harness needs
@@ -197,12 +198,19 @@ build_module()
 # to run in TEST_GEN_PROGS.
 build_selftests()
 {
-	local st=$OUT/selftests ks=$WSP_TREE/selftests/wsp
+	local st=$OUT/selftests ks=$WSP_TREE/selftests/wsp d
 	rm -rf "$st" && mkdir -p "$st"
 	gcc -static -O2 -Wall -I"$SRC/tools/testing/selftests" \
 		-I"$WSP_TREE/include/uapi" -o "$st/vm_smoke" \
 		"$VM/wsp_smoke.c" -lpthread || return 1
 	echo vm_smoke > "$st/list"
+	# Suites kept elsewhere: each directory listed in extra-tests installs
+	# its programs here ("make vmtests OUTPUT=dir") and prints the names of
+	# those to run.
+	for d in $(sed 's/#.*//' "$VM/extra-tests" 2>/dev/null); do
+		make -s -C "$WSP_TREE/$d" OUTPUT="$st" vmtests >> "$st/list" ||
+			return 1
+	done
 	[ -f "$ks/Makefile" ] || { log "no selftests/wsp/Makefile yet"; return 0; }
 	make -C "$ks" KSRC="$SRC" OUTPUT="$st" -j"$JOBS" >&2 || return 1
 	make -s -C "$ks" -f Makefile -f "$VM/list-tests.mk" KSRC="$SRC" \
@@ -382,6 +390,40 @@ vm()
 	"${QEMU[@]}" -serial mon:stdio -serial null -serial null
 }
 
+# "make demo": boot $KERNEL (default stock-6.1) with wsp.ko and run
+# tools/wspcat/demo.sh in it; the transcript comes out on ttyS1.
+demo()
+{
+	local label=${KERNEL:-stock-6.1} st qpid
+	apt_install $PKGS
+	OUT=$OUT/demo
+	st=$OUT/selftests
+	rm -rf "$st" && mkdir -p "$st" "$OUT/$label"
+	make -s -C "$WSP_TREE/tools/wspcat" OUTPUT="$st" vmtests > /dev/null ||
+		die "wspcat does not build"
+	: > "$st/list"
+	log "preparing $label and wsp.ko"
+	prepare_kernel "$label" > "$OUT/$label/kernel.log" 2>&1 ||
+		{ cat "$OUT/$label/kernel.log"; die "no kernel"; }
+	build_module "$label" ||
+		{ cat "$OUT/$label/build.log"; die "wsp.ko does not build"; }
+	make_initrd "$label" demo
+	qemu_cmd "$label"
+	log "booting $label (console: $OUT/$label/console.log)"
+	: > "$OUT/$label/demo.log"
+	timeout -k 10 300 "${QEMU[@]}" -monitor none \
+		-serial file:"$OUT/$label/console.log" \
+		-serial file:"$OUT/$label/demo.log" -serial null \
+		< /dev/null > "$OUT/$label/qemu.log" 2>&1 &
+	qpid=$!
+	tail -n +1 -f --pid=$qpid "$OUT/$label/demo.log" | tr -d '\r' |
+		grep --line-buffered -v '^ok vm: '
+	wait $qpid || true
+	grep -q '^=== The end' "$OUT/$label/demo.log" && return 0
+	tail -40 "$OUT/$label/console.log" | sed 's/^/# /'
+	die "the demo did not finish"
+}
+
 style()
 {
 	local f files=""
@@ -412,6 +454,7 @@ sparse()
 case ${1:-check} in
 check)	check ;;
 vm)	vm ;;
+demo)	demo ;;
 style)	style ;;
 sparse)	sparse ;;
 packages) echo $PKGS sparse ;;

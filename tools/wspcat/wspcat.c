@@ -705,6 +705,8 @@ static bool read_answer(int ls)
 	nl = strchr(line, '\n');
 	if (nl)
 		*nl = '\0';
+	if (!isatty(answers_fd))
+		fprintf(stderr, "%s\n", line);	/* a transcript reads well */
 	arg = line + strcspn(line, " \t");
 	if (*arg)
 		*arg++ = '\0';
