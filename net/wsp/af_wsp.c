@@ -109,6 +109,20 @@ void wsp_buf_put(struct sock *sk, struct wsp_buf *buf)
 		kfree(buf);
 }
 
+/*
+ * Give the client the callee (or reject) data of its latest request,
+ * replacing what an earlier, refused attempt left.  client->lock held.
+ */
+static void __wsp_set_callee_data(struct wsp_sock *client,
+				  struct wsp_buf *callee)
+{
+	struct wsp_buf *old = client->callee_data;
+
+	lockdep_assert_held(&client->lock);
+	client->callee_data = wsp_buf_get(&client->sk, callee);
+	wsp_buf_put(&client->sk, old);
+}
+
 /* ---- backlog arithmetic ------------------------------------------------- */
 
 /* The provider cap: silent clamp into [1, max_backlog]. */
@@ -384,7 +398,7 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	client->peer = child;
 	sock_hold(&child->sk);
 	client->peer_port = listener->port;
-	client->callee_data = wsp_buf_get(csk, callee);
+	__wsp_set_callee_data(client, callee);
 	spin_lock(&csk->sk_peer_lock);
 	csk->sk_peer_pid = get_pid(listener->sk.sk_peer_pid);
 	csk->sk_peer_cred = get_cred(listener->sk.sk_peer_cred);
@@ -1009,8 +1023,7 @@ static int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		__wsp_req_unqueue(listener, req, WSP_REQ_REFUSED);
 		listener->backlog_count--;
 		spin_lock_nested(&req->client->lock, SINGLE_DEPTH_NESTING);
-		req->client->callee_data = wsp_buf_get(&req->client->sk,
-						       callee);
+		__wsp_set_callee_data(req->client, callee);
 		spin_unlock(&req->client->lock);
 		wsp_client_fail(req->client, ECONNREFUSED);
 		decided = true;
@@ -1116,8 +1129,16 @@ static int wsp_set_qos(struct wsp_sock *wsk, sockptr_t optval,
 	}
 	spin_unlock(&wsk->lock);
 
+	/* Both ends see the QoS in force, each in its own directions. */
 	if (peer) {
+		spin_lock(&peer->lock);
+		peer->qos.sending = qos.receiving;
+		peer->qos.receiving = qos.sending;
+		wsp_bucket_set(&peer->bucket, &peer->qos.sending,
+			       ktime_get_ns());
+		spin_unlock(&peer->lock);
 		wsp_event_record(peer, WSP_FD_QOS_BIT, 0);
+		peer->sk.sk_write_space(&peer->sk);
 		sock_put(&peer->sk);
 	}
 	/* A new rate may let a waiting sender go. */
