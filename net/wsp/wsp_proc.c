@@ -35,6 +35,7 @@ const char *wsp_state_name(const struct wsp_sock *wsk)
 }
 
 static void *wsp_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(wsp_net(seq_file_net(seq))->port_lock)
 {
 	struct wsp_net *wn = wsp_net(seq_file_net(seq));
 
@@ -50,6 +51,7 @@ static void *wsp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 }
 
 static void wsp_seq_stop(struct seq_file *seq, void *v)
+	__releases(wsp_net(seq_file_net(seq))->port_lock)
 {
 	struct wsp_net *wn = wsp_net(seq_file_net(seq));
 
