@@ -3,6 +3,9 @@
 # Out-of-tree build of wsp.ko, plus the developer targets.
 #
 #   make                 build wsp.ko against $(KDIR)
+#   make install         wsp.ko into /lib/modules/$(KVER)/extra, depmod,
+#                        and the header into /usr/include/linux (DESTDIR=
+#                        stages); make uninstall removes both
 #   make check           build kernels, boot them in QEMU, run every test
 #   make vm              interactive VM with wsp.ko loaded
 #   make demo            the wspcat scene in a VM (DEMO_KERNEL=stock-6.1)
@@ -32,6 +35,35 @@ clean:
 	rm -f $(COMPAT)
 
 .PHONY: all compat modules clean
+
+# Installation (the kernel's modules_install puts wsp.ko in
+# extra/net/wsp/).  KVER is the release of the kernel in $(KDIR) (its
+# utsrelease.h: Debian's headers report another kernelrelease).  With
+# DESTDIR or INSTALL_MOD_PATH set, the files are staged and depmod is left
+# to the packager.
+KVER ?= $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(shell uname -r))
+INSTALL_MOD_PATH ?= $(DESTDIR)
+MODDIR = $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/extra
+HDRDIR = $(DESTDIR)/usr/include/linux
+# Sign only with the kernel's own key at hand (distribution headers lack it).
+NOSIGN = $(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+DEPMOD_RUN = $(if $(INSTALL_MOD_PATH),@echo "staged: not running depmod",depmod -a $(KVER))
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(PWD) KERNELRELEASE=$(KVER) \
+		INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra \
+		DEPMOD=true $(NOSIGN) modules_install
+	$(DEPMOD_RUN)
+	install -D -m 0644 include/uapi/linux/wsp.h $(HDRDIR)/wsp.h
+
+uninstall:
+	rm -f $(MODDIR)/net/wsp/wsp.ko* $(MODDIR)/net/wsp/wsp_kunit.ko*
+	-rmdir $(MODDIR)/net/wsp $(MODDIR)/net 2>/dev/null
+	$(DEPMOD_RUN)
+	rm -f $(HDRDIR)/wsp.h
+
+.PHONY: install uninstall
 
 WSP_TREE ?= $(CURDIR)
 KERNELS ?= debug-6.1 stock-6.1
