@@ -706,22 +706,87 @@ static void w_scale(void)
 
 /* ---- memory ------------------------------------------------------------- */
 
-/* Bytes in active slab objects, all caches, from /proc/slabinfo. */
-static double slab_active(void)
+/* Active slab objects per cache, from /proc/slabinfo. */
+#define MAXSLAB 512
+struct slabsnap {
+	int n;
+	char name[MAXSLAB][40];
+	double bytes[MAXSLAB];	/* active objects x object size */
+	unsigned long objsize[MAXSLAB];
+};
+
+static void slab_snap(struct slabsnap *ss)
 {
 	FILE *f = fopen("/proc/slabinfo", "r");
 	char line[512], name[128];
 	unsigned long act, num, osz;
-	double sum = 0;
 
 	if (!f)
 		die("/proc/slabinfo");
-	while (fgets(line, sizeof(line), f))
+	ss->n = 0;
+	while (fgets(line, sizeof(line), f) && ss->n < MAXSLAB)
 		if (sscanf(line, "%127s %lu %lu %lu", name, &act, &num,
-			   &osz) == 4)
-			sum += (double)act * osz;
+			   &osz) == 4) {
+			snprintf(ss->name[ss->n], sizeof(ss->name[0]), "%.39s",
+				 name);
+			ss->bytes[ss->n] = (double)act * osz;
+			ss->objsize[ss->n++] = osz;
+		}
 	fclose(f);
+}
+
+static double slab_total(const struct slabsnap *ss)
+{
+	double sum = 0;
+	int i;
+
+	for (i = 0; i < ss->n; i++)
+		sum += ss->bytes[i];
 	return sum;
+}
+
+static double slab_active(void)
+{
+	static struct slabsnap ss;
+
+	slab_snap(&ss);
+	return slab_total(&ss);
+}
+
+/* The caches that grew most between @a and @b, per @pairs. */
+static void slab_top(const char *who, const struct slabsnap *a,
+		     const struct slabsnap *b, int pairs)
+{
+	double d[MAXSLAB];
+	int i, j, k, used[MAXSLAB] = { 0 };
+	char line[512];
+	int len = 0;
+
+	for (i = 0; i < b->n; i++) {
+		d[i] = b->bytes[i];
+		for (j = 0; j < a->n; j++)
+			if (!strcmp(a->name[j], b->name[i])) {
+				d[i] -= a->bytes[j];
+				break;
+			}
+	}
+	for (k = 0; k < 8; k++) {
+		int best = -1;
+
+		for (i = 0; i < b->n; i++)
+			if (!used[i] && (best < 0 || d[i] > d[best]))
+				best = i;
+		if (best < 0 || d[best] / pairs < 16)
+			break;
+		used[best] = 1;
+		len += snprintf(line + len, sizeof(line) - len, " %s(%lu)=%.0f",
+				b->name[best], b->objsize[best],
+				d[best] / pairs);
+		if (len >= (int)sizeof(line))
+			break;
+	}
+	progress("memory %s per pair by cache (object size)=bytes:%s", who,
+		 line);
 }
 
 /* Slab + SUnreclaim-free kernel memory: the "Slab:" line of meminfo. */
@@ -764,17 +829,18 @@ static double memory_one(void *p)
 {
 	enum fam f = *(enum fam *)p;
 	static int fds[2 * MEM_PAIRS];
-	double s0, s1, m0, m1;
+	static struct slabsnap sa, sb;
+	double m0, m1;
 	struct lsn l;
 	int i;
 
 	lsn_open(&l, f, SOCK_STREAM, 64);
 	settle();
-	s0 = slab_active();
+	slab_snap(&sa);
 	m0 = meminfo_kb("Slab");
 	for (i = 0; i < MEM_PAIRS; i++)
 		lsn_pair(&l, &fds[2 * i], &fds[2 * i + 1]);
-	s1 = slab_active();
+	slab_snap(&sb);
 	m1 = meminfo_kb("Slab");
 	for (i = 0; i < 2 * MEM_PAIRS; i++)
 		close(fds[i]);
@@ -782,7 +848,8 @@ static double memory_one(void *p)
 	mem_slab_meminfo = (m1 - m0) * 1024 / MEM_PAIRS;
 	progress("memory %s: meminfo Slab delta %.0f B/pair",
 		 fam_name[f], mem_slab_meminfo);
-	return (s1 - s0) / MEM_PAIRS;
+	slab_top(fam_name[f], &sa, &sb, MEM_PAIRS);
+	return (slab_total(&sb) - slab_total(&sa)) / MEM_PAIRS;
 }
 
 static void w_memory(void)
