@@ -341,7 +341,7 @@ boot_kernel()
 
 check()
 {
-	local label
+	local label h line
 	for label in $KERNELS; do
 		case " $ALL_KERNELS " in
 		*" $label "*) ;;
@@ -356,6 +356,16 @@ check()
 		tap fail "selftests: build (log: $OUT/selftests.log)"
 		mkdir -p "$OUT/selftests" && : > "$OUT/selftests/list"
 	fi
+	# Host-side checks: each script in host-tests prints TAP lines.
+	for h in $(sed 's/#.*//' "$VM/host-tests" 2>/dev/null); do
+		while read -r line; do
+			case $line in
+			"ok "*) tap ok "host: ${line#ok [0-9]* }" ;;
+			"not ok "*) tap fail "host: ${line#not ok [0-9]* }" ;;
+			*) echo "$line" ;;
+			esac
+		done < <(WSP_TREE="$WSP_TREE" "$WSP_TREE/$h" 2>&1)
+	done
 	for label in $KERNELS; do
 		mkdir -p "$OUT/$label"
 		if ! prepare_kernel "$label" > "$OUT/$label/kernel.log" 2>&1; then
