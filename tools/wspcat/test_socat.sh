@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# socat's generic socket addresses against AF_WSP (family 22): the
-# sockaddr_wsp in hex, little-endian: family u16, reserved u16, port u32,
-# 8 zero bytes.  Runs Debian's socat with its own libraries from ./socat/
+# socat's generic socket addresses against AF_WSP (family 22).  socat
+# takes the address without its family field (it fills in sa_family from
+# the domain): the rest of sockaddr_wsp in hex, little-endian: reserved
+# u16, port u32, 8 zero bytes.  Runs Debian's socat with its own libraries from ./socat/
 # (see "make vmtests").  Prints kselftest TAP.
 
 DIR=$(cd "$(dirname "$0")" && pwd)
@@ -30,10 +31,10 @@ if [ ! -r /proc/net/wsp ]; then
 	exit 4
 fi
 
-# The hex sockaddr_wsp of port $1 (as in the README).
+# socat's hex form of the sockaddr_wsp of port $1 (as in the README).
 wsp_addr()
 {
-	printf 'x16000000%02x%02x%02x%02x0000000000000000' \
+	printf 'x0000%02x%02x%02x%02x0000000000000000' \
 		$(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24))
 }
 
