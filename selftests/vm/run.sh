@@ -199,7 +199,7 @@ build_module()
 build_selftests()
 {
 	local st=$OUT/selftests ks=$WSP_TREE/selftests/wsp d
-	rm -rf "$st" && mkdir -p "$st"
+	mkdir -p "$st" && rm -f "$st/list"	# make keeps the rest up to date
 	gcc -static -O2 -Wall -I"$SRC/tools/testing/selftests" \
 		-I"$WSP_TREE/include/uapi" -o "$st/vm_smoke" \
 		"$VM/wsp_smoke.c" -lpthread || return 1
@@ -208,6 +208,7 @@ build_selftests()
 	# its programs here ("make vmtests OUTPUT=dir") and prints the names of
 	# those to run.
 	for d in $(sed 's/#.*//' "$VM/extra-tests" 2>/dev/null); do
+		[ -d "$WSP_TREE/$d" ] || { log "no $d in $WSP_TREE"; continue; }
 		make -s -C "$WSP_TREE/$d" OUTPUT="$st" vmtests >> "$st/list" ||
 			return 1
 	done
@@ -358,6 +359,7 @@ check()
 	fi
 	# Host-side checks: each script in host-tests prints TAP lines.
 	for h in $(sed 's/#.*//' "$VM/host-tests" 2>/dev/null); do
+		[ -x "$WSP_TREE/$h" ] || { log "no $h in $WSP_TREE"; continue; }
 		while read -r line; do
 			case $line in
 			"ok "*) tap ok "host: ${line#ok [0-9]* }" ;;
