@@ -149,29 +149,34 @@ TEST(refused_with_unaccepted_child_only)
 TEST(refused_with_socket_in_other_netns)
 {
 	long base = stable_refcnt();
-	int p[2];
+	int ready[2], quit[2];
 	pid_t pid;
 	char c;
 
 	ASSERT_LE(0, base);
-	ASSERT_EQ(0, pipe(p));
+	/* One pipe each way: a shared one lets the child eat its own byte. */
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(quit));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		int fd;
 
+		close(ready[0]);
+		close(quit[1]);
 		CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
 		fd = wsp_listener(SOCK_STREAM, 0, 4, NULL);
 		CHILD_CHECK(fd >= 0);
-		CHILD_CHECK(write(p[1], "r", 1) == 1);
-		close(p[1]);
-		CHILD_CHECK(read(p[0], &c, 1) >= 0);	/* parent says quit */
+		CHILD_CHECK(write(ready[1], "r", 1) == 1);
+		CHILD_CHECK(read(quit[0], &c, 1) >= 0);	/* EOF: quit */
 		_exit(0);
 	}
-	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(ready[1]);
+	close(quit[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
 	EXPECT_EQ(0, rmmod_refused());
-	close(p[1]);	/* the child sees EOF... */
-	close(p[0]);
+	close(quit[1]);
+	close(ready[0]);
 	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS));
 	/* Its namespace goes away asynchronously, and with it the socket. */
 	EXPECT_GE(base, refcnt_settles(base));
