@@ -59,7 +59,7 @@ install: modules
 
 uninstall:
 	rm -f $(MODDIR)/net/wsp/wsp.ko* $(MODDIR)/net/wsp/wsp_kunit.ko*
-	-rmdir $(MODDIR)/net/wsp $(MODDIR)/net 2>/dev/null
+	-rmdir $(MODDIR)/net/wsp $(MODDIR)/net $(MODDIR) 2>/dev/null
 	$(DEPMOD_RUN)
 	rm -f $(HDRDIR)/wsp.h
 
