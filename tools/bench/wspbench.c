@@ -356,6 +356,67 @@ static double connrate_one(void *p)
 	return n / t;
 }
 
+/*
+ * Where a connection's time goes: the mean cost of each system call of
+ * the connrate loop, for the profile that explains a connrate ratio.
+ */
+static void connrate_breakdown(enum fam f, int cond)
+{
+	static const char *const what[] = { "socket", "connect", "peek+verdict",
+					    "accept", "close(accepted)",
+					    "close(client)" };
+	double t[6] = { 0 }, a, b, t0;
+	struct lsn l;
+	long n = 0;
+	int c, s, i;
+
+	lsn_open(&l, f, SOCK_STREAM, 128);
+	if (cond)
+		set_conditional(l.fd);
+	t0 = now();
+	do {
+		a = now();
+		c = cond ? socket(AF_WSP, SOCK_STREAM | SOCK_NONBLOCK, 0) :
+			   sock_of(f, SOCK_STREAM);
+		b = now();
+		t[0] += b - a;
+		if (connect(c, (struct sockaddr *)&l.addr, l.alen) &&
+		    !(cond && errno == EINPROGRESS))
+			die("connect");
+		a = now();
+		t[1] += a - b;
+		if (cond)
+			verdict(l.fd, peek(l.fd, 0), WSP_CF_ACCEPT);
+		b = now();
+		t[2] += b - a;
+		s = accept(l.fd, NULL, NULL);
+		if (s < 0)
+			die("accept");
+		a = now();
+		t[3] += a - b;
+		close(s);
+		b = now();
+		t[4] += b - a;
+		close(c);
+		a = now();
+		t[5] += a - b;
+		n++;
+	} while (a - t0 < dur);
+	close(l.fd);
+	{
+		char line[256];
+		int len = 0;
+
+		for (i = 0; i < 6; i++)
+			if (i != 2 || cond)
+				len += snprintf(line + len, sizeof(line) - len,
+						" %s %.1f", what[i],
+						t[i] / n * 1e6);
+		progress("connrate%s %s breakdown, us per call:%s",
+			 cond ? "-cond" : "", fam_name[f], line);
+	}
+}
+
 static void w_connrate(void)
 {
 	struct cr_arg a = { 0, 0 };
@@ -365,6 +426,8 @@ static void w_connrate(void)
 		snprintf(key, sizeof(key), "connrate/%s", fam_name[a.fam]);
 		repeat(key, "conn/s", connrate_one, &a);
 	}
+	for (a.fam = 0; a.fam < F_NR; a.fam++)
+		connrate_breakdown(a.fam, 0);
 }
 
 static void w_connrate_cond(void)
@@ -372,6 +435,7 @@ static void w_connrate_cond(void)
 	struct cr_arg a = { F_WSP, 1 };
 
 	repeat("connrate-cond/AF_WSP", "conn/s", connrate_one, &a);
+	connrate_breakdown(F_WSP, 1);
 	if (get("connrate/AF_UNIX") < 0) {
 		a.fam = F_UNIX;
 		a.cond = 0;
