@@ -717,6 +717,25 @@ static inline int wsp_verdict_data(int lfd, __u64 id, __u32 verdict,
 	return r;
 }
 
+/*
+ * accept() that never blocks.  accept4(SOCK_NONBLOCK) only makes the new
+ * fd non-blocking; whether accept() waits depends on the listener's own
+ * O_NONBLOCK, which this sets for the call.  Returns the fd or -1.
+ */
+static inline int wsp_accept_nb(int lfd)
+{
+	int fl, fd, e;
+
+	fl = fcntl(lfd, F_GETFL);
+	if (fl < 0 || fcntl(lfd, F_SETFL, fl | O_NONBLOCK))
+		return -1;
+	fd = accept(lfd, NULL, NULL);
+	e = errno;
+	fcntl(lfd, F_SETFL, fl);
+	errno = e;
+	return fd;
+}
+
 /* Wait up to @timeout_ms for an undecided request; 0 when one is there. */
 static inline int wsp_wait_request(int lfd, int timeout_ms)
 {
