@@ -263,8 +263,33 @@ void wsp_bucket_charge(struct wsp_sock *wsk, size_t len);
 s64 wsp_tb_refill(s64 tokens, u64 depth, u64 rate, u64 dt_ns);
 u64 wsp_tb_wait_ns(s64 tokens, u64 rate);
 
-/* Connect data helpers, af_wsp.c. */
-void wsp_buf_put(struct sock *sk, struct wsp_buf *buf);
+/* Sockets, af_wsp.c. */
+struct wsp_sock *wsp_child_alloc(struct wsp_sock *listener);
+void wsp_child_free(struct wsp_sock *child);
 void wsp_disconnect(struct wsp_sock *wsk, bool reset);
+
+/* Requests, wsp_req.c. */
+int wsp_req_init(void);
+void wsp_req_exit(void);
+void wsp_req_put(struct wsp_req *req);
+int wsp_connect_start(struct wsp_sock *client, u32 port);
+void wsp_req_forget(struct wsp_sock *wsk);
+bool wsp_withdraw(struct wsp_req *req, int err);
+void __wsp_listener_stop(struct wsp_sock *listener);
+int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
+		    unsigned int optlen);
+int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
+		 int __user *optlen);
+
+/* Options and connect data, wsp_opt.c. */
+struct wsp_buf *wsp_buf_copy(struct sock *sk, sockptr_t src, size_t offset,
+			     u32 len);
+struct wsp_buf *wsp_buf_get(struct sock *sk, struct wsp_buf *buf);
+void wsp_buf_put(struct sock *sk, struct wsp_buf *buf);
+void __wsp_set_callee_data(struct wsp_sock *client, struct wsp_buf *callee);
+int wsp_setsockopt(struct socket *sock, int level, int optname,
+		   sockptr_t optval, unsigned int optlen);
+int wsp_getsockopt(struct socket *sock, int level, int optname,
+		   char __user *optval, int __user *optlen);
 
 #endif /* _NET_WSP_WSP_H */

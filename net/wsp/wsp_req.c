@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/* AF_WSP connection requests: putting one to a listener, the verdict,
+ * the peek, withdrawal by the client, and refusal when a listener stops.
+ * Lock order and reference rules are in af_wsp.c.
+ */
+#include <linux/cred.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+
+#include "wsp.h"
+#include "wsp_trace.h"
+
+/* Connect timeouts; destroyed at unload after their last put. */
+static struct workqueue_struct *wsp_wq;
+/* Request ids: unique across the system, never reused. */
+static atomic64_t wsp_req_ids = ATOMIC64_INIT(0);
+
+static void wsp_req_release(struct kref *ref)
+{
+	struct wsp_req *req = container_of(ref, struct wsp_req, ref);
+
+	put_pid(req->pid);
+	put_cred(req->cred);
+	sock_put(&req->listener->sk);
+	kfree(req);
+}
+
+void wsp_req_put(struct wsp_req *req)
+{
+	kref_put(&req->ref, wsp_req_release);
+}
+
+static void wsp_req_timeout(struct work_struct *work);
+
+static struct wsp_req *wsp_req_alloc(struct wsp_sock *client,
+				     struct wsp_sock *listener)
+{
+	struct wsp_req *req;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return NULL;
+	kref_init(&req->ref);
+	INIT_LIST_HEAD(&req->node);
+	INIT_DELAYED_WORK(&req->timeout_work, wsp_req_timeout);
+	req->state = WSP_REQ_PENDING;
+	sock_hold(&listener->sk);
+	req->listener = listener;
+	req->client = client;
+	req->caller_port = client->port;
+	req->pid = get_pid(task_tgid(current));
+	req->cred = get_current_cred();
+	req->qos = client->qos;
+	return req;
+}
+
+static bool wsp_req_queued(const struct wsp_req *req)
+{
+	return req->state == WSP_REQ_PENDING ||
+	       req->state == WSP_REQ_DEFERRED_STATE;
+}
+
+/* Take @req off its listener's queue and set its final state.  The caller
+ * inherits the queue's references (on @req and on its client) and must
+ * drop them with wsp_req_unqueued() once the lock is released.
+ * listener->lock must be held.
+ */
+static void __wsp_req_unqueue(struct wsp_sock *listener, struct wsp_req *req,
+			      enum wsp_req_state state)
+{
+	lockdep_assert_held(&listener->lock);
+
+	if (req->state == WSP_REQ_PENDING)
+		listener->nr_undecided--;
+	list_del_init(&req->node);
+	xa_erase(&listener->req_index, req->id);
+	req->state = state;
+	/* A running timeout work finds the request decided and does nothing. */
+	if (cancel_delayed_work(&req->timeout_work))
+		kref_put(&req->ref, wsp_req_release);	/* never the last */
+}
+
+static void wsp_req_unqueued(struct wsp_req *req)
+{
+	sock_put(&req->client->sk);
+	wsp_req_put(req);
+}
+
+/* Set the client of a failed request back to unconnected with @err. */
+static void wsp_client_fail(struct wsp_sock *client, int err)
+{
+	struct sock *sk = &client->sk;
+
+	spin_lock_nested(&client->lock, SINGLE_DEPTH_NESTING);
+	sk->sk_state = TCP_CLOSE;
+	if (err)
+		WRITE_ONCE(sk->sk_err, err);
+	spin_unlock(&client->lock);
+}
+
+static void wsp_client_notify(struct wsp_sock *client, int err)
+{
+	struct sock *sk = &client->sk;
+
+	if (err) {
+		wsp_event_record(client, WSP_FD_CONNECT_BIT, err);
+		sk_error_report(sk);
+	} else {
+		wsp_event_record(client, WSP_FD_CONNECT_BIT, 0);
+		wsp_event_record(client, WSP_FD_WRITE_BIT, 0);
+		sk->sk_state_change(sk);
+		/* sock_def_wakeup() alone sends no SIGIO. */
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+	}
+}
+
+/* The client gives up on @req: close (@err 0) or timeout.  Returns true
+ * if the request was still queued and is now withdrawn.
+ */
+bool wsp_withdraw(struct wsp_req *req, int err)
+{
+	struct wsp_sock *listener = req->listener;
+	struct wsp_sock *client = req->client;
+	bool withdrawn = false;
+
+	spin_lock(&listener->lock);
+	if (wsp_req_queued(req)) {
+		__wsp_req_unqueue(listener, req, WSP_REQ_WITHDRAWN);
+		listener->backlog_count--;
+		wsp_client_fail(client, err);
+		withdrawn = true;
+	}
+	spin_unlock(&listener->lock);
+	if (!withdrawn)
+		return false;
+
+	wsp_count(sock_net(&listener->sk), err ? WSP_MIB_WITHDRAWN_TIMEOUT :
+					       WSP_MIB_WITHDRAWN_CLOSE);
+	trace_withdraw(listener->port, req->id, err);
+	if (err)
+		wsp_client_notify(client, err);
+	wsp_req_unqueued(req);
+	return true;
+}
+
+static void wsp_req_timeout(struct work_struct *work)
+{
+	struct wsp_req *req = container_of(to_delayed_work(work),
+					   struct wsp_req, timeout_work);
+
+	wsp_withdraw(req, ETIMEDOUT);
+	wsp_req_put(req);
+}
+
+/* Link @child and the client of @req into a connected pair and queue the
+ * child for accept().  @callee is the verdict's data, or NULL; @granted
+ * is the QoS in force, seen from the caller.
+ * listener->lock must be held; the client's lock is taken nested.
+ */
+static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
+			    struct wsp_sock *child, struct wsp_buf *callee,
+			    const struct wsp_qos *granted)
+{
+	u64 now = ktime_get_ns();
+
+	struct wsp_sock *client = req->client;
+	struct sock *csk = &client->sk;
+
+	lockdep_assert_held(&listener->lock);
+
+	child->peer = client;
+	sock_hold(csk);
+	child->peer_port = client->port;
+	child->caller_data = wsp_buf_get(&child->sk, client->caller_data);
+	child->callee_data = wsp_buf_get(&child->sk, callee);
+	child->sk.sk_peer_pid = get_pid(req->pid);
+	child->sk.sk_peer_cred = get_cred(req->cred);
+	child->qos.sending = granted->receiving;
+	child->qos.receiving = granted->sending;
+	wsp_bucket_set(&child->bucket, &child->qos.sending, now);
+	child->sk.sk_state = TCP_ESTABLISHED;
+
+	spin_lock_nested(&client->lock, SINGLE_DEPTH_NESTING);
+	client->peer = child;
+	sock_hold(&child->sk);
+	client->peer_port = listener->port;
+	__wsp_set_callee_data(client, callee);
+	spin_lock(&csk->sk_peer_lock);
+	csk->sk_peer_pid = get_pid(listener->sk.sk_peer_pid);
+	csk->sk_peer_cred = get_cred(listener->sk.sk_peer_cred);
+	spin_unlock(&csk->sk_peer_lock);
+	client->qos = *granted;
+	wsp_bucket_set(&client->bucket, &client->qos.sending, now);
+	csk->sk_state = TCP_ESTABLISHED;
+	spin_unlock(&client->lock);
+
+	list_add_tail(&child->accept_node, &listener->accept_list);
+}
+
+/* The listener has something new: an acceptable child or a request. */
+static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
+{
+	struct sock *sk = &listener->sk;
+
+	if (conditional) {
+		struct socket_wq *wq;
+
+		rcu_read_lock();
+		wq = rcu_dereference(sk->sk_wq);
+		if (skwq_has_sleeper(wq))
+			wake_up_interruptible_sync_poll(&wq->wait,
+							EPOLLPRI | EPOLLRDBAND);
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_PRI);
+		rcu_read_unlock();
+	} else {
+		sk->sk_data_ready(sk);
+		wsp_event_record(listener, WSP_FD_ACCEPT_BIT, 0);
+	}
+}
+
+/* Put a request to the listener bound at @port; with automatic accept,
+ * the pair is connected before this returns.
+ */
+int wsp_connect_start(struct wsp_sock *client, u32 port)
+{
+	struct sock *sk = &client->sk;
+	struct net *net = sock_net(sk);
+	struct wsp_sock *listener, *child = NULL;
+	struct wsp_qos granted;
+	struct wsp_req *req;
+	bool conditional;
+	u32 timeout;
+	int err;
+
+	listener = wsp_lookup_listener(net, port);
+	if (!listener)
+		return -ECONNREFUSED;
+	err = -EPROTOTYPE;
+	if (listener->sk.sk_type != sk->sk_type)
+		goto out_put_listener;
+	err = -ENOMEM;
+	req = wsp_req_alloc(client, listener);
+	if (!req)
+		goto out_put_listener;
+again:
+	if (!child && !READ_ONCE(listener->conditional)) {
+		child = wsp_child_alloc(listener);
+		if (!child)
+			goto out_put_req;
+	}
+
+	spin_lock(&listener->lock);
+	conditional = listener->conditional;
+	err = -ECONNREFUSED;
+	if (listener->sk.sk_state != TCP_LISTEN)
+		goto out_unlock;
+	if (wsp_backlog_full(listener->backlog_count, listener->backlog_cap)) {
+		wsp_count(net, WSP_MIB_BACKLOG_OVERFLOWS);
+		goto out_unlock;
+	}
+	if (!conditional && !child) {
+		spin_unlock(&listener->lock);
+		goto again;
+	}
+	req->id = atomic64_inc_return(&wsp_req_ids);
+	if (conditional) {
+		err = xa_insert(&listener->req_index, req->id, req, GFP_ATOMIC);
+		if (err)
+			goto out_unlock;
+		list_add_tail(&req->node, &listener->req_list);
+		listener->nr_undecided++;
+		kref_get(&req->ref);		/* the queue's */
+		sock_hold(sk);			/* likewise */
+		spin_lock_nested(&client->lock, SINGLE_DEPTH_NESTING);
+		sk->sk_state = TCP_SYN_SENT;
+		client->req = req;		/* takes the allocation's ref */
+		spin_unlock(&client->lock);
+		timeout = client->connect_timeout_set ?
+			  client->connect_timeout_ms :
+			  READ_ONCE(wsp_net(net)->connect_timeout_ms);
+		if (timeout) {
+			kref_get(&req->ref);	/* the work's */
+			queue_delayed_work(wsp_wq, &req->timeout_work,
+					   msecs_to_jiffies(timeout));
+		}
+	} else {
+		req->state = WSP_REQ_ACCEPTED;
+		wsp_qos_grant(&granted, &req->qos, &listener->qos);
+		__wsp_establish(listener, req, child, NULL, &granted);
+		child = NULL;
+	}
+	listener->backlog_count++;
+	spin_unlock(&listener->lock);
+
+	wsp_count(net, WSP_MIB_REQUESTS);
+	trace_request(listener->port, req->id, client->port, conditional);
+	if (!conditional) {
+		wsp_count(net, WSP_MIB_ACCEPTED);
+		wsp_client_notify(client, 0);
+		wsp_req_put(req);
+	}
+	wsp_listener_wake(listener, conditional);
+	sock_put(&listener->sk);
+	return 0;
+
+out_unlock:
+	spin_unlock(&listener->lock);
+	if (child) {
+		/* Never published: no peer, no queue. */
+		wsp_child_free(child);
+	}
+out_put_req:
+	wsp_req_put(req);
+out_put_listener:
+	sock_put(&listener->sk);
+	return err;
+}
+
+/* Drop the request a previous connect left behind. */
+void wsp_req_forget(struct wsp_sock *wsk)
+{
+	struct wsp_req *req;
+
+	spin_lock(&wsk->lock);
+	req = wsk->req;
+	wsk->req = NULL;
+	spin_unlock(&wsk->lock);
+	if (req)
+		wsp_req_put(req);
+}
+
+/* Stop a listener: refuse the requests awaiting a verdict and reset the
+ * accepted children nobody took.  lock_sock(listener) must be held.
+ */
+void __wsp_listener_stop(struct wsp_sock *listener)
+{
+	struct sock *sk = &listener->sk;
+	struct wsp_sock *child, *ctmp;
+	struct wsp_req *req, *rtmp;
+	LIST_HEAD(children);
+	LIST_HEAD(reqs);
+
+	spin_lock(&listener->lock);
+	sk->sk_state = TCP_CLOSE;
+	list_for_each_entry_safe(req, rtmp, &listener->req_list, node) {
+		__wsp_req_unqueue(listener, req, WSP_REQ_REFUSED);
+		list_add_tail(&req->node, &reqs);
+	}
+	list_splice_init(&listener->accept_list, &children);
+	listener->backlog_count = 0;
+	listener->nr_undecided = 0;
+	spin_unlock(&listener->lock);
+
+	list_for_each_entry_safe(req, rtmp, &reqs, node) {
+		list_del_init(&req->node);
+		wsp_client_fail(req->client, ECONNREFUSED);
+		wsp_client_notify(req->client, ECONNREFUSED);
+		wsp_req_unqueued(req);
+	}
+	list_for_each_entry_safe(child, ctmp, &children, accept_node) {
+		list_del_init(&child->accept_node);
+		wsp_disconnect(child, true);
+		wsp_child_free(child);
+	}
+	sk->sk_state_change(sk);
+}
+
+int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
+		    unsigned int optlen)
+{
+	struct sock *sk = &listener->sk;
+	struct net *net = sock_net(sk);
+	struct wsp_sock *child = NULL;
+	struct wsp_buf *callee = NULL;
+	struct wsp_verdict v;
+	struct wsp_req *req;
+	bool decided = false;
+	int err;
+
+	if (optlen < sizeof(v))
+		return -EINVAL;
+	if (copy_from_sockptr(&v, optval, sizeof(v)))
+		return -EFAULT;
+	if (v.verdict > WSP_CF_DEFER || (v.flags & ~WSP_VERDICT_QOS) ||
+	    v.__reserved)
+		return -EINVAL;
+	if (v.data_len > optlen - sizeof(v))
+		return -EINVAL;
+	if (v.data_len > READ_ONCE(wsp_net(net)->max_connect_data))
+		return -EMSGSIZE;
+	if (v.flags & WSP_VERDICT_QOS) {
+		err = wsp_qos_validate(&v.qos);
+		if (err)
+			return err;
+	}
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN || !listener->conditional)
+		goto out;
+	if (v.verdict != WSP_CF_DEFER) {
+		callee = wsp_buf_copy(sk, optval, sizeof(v), v.data_len);
+		if (IS_ERR(callee)) {
+			err = PTR_ERR(callee);
+			callee = NULL;
+			goto out;
+		}
+	}
+	if (v.verdict == WSP_CF_ACCEPT) {
+		err = -ENOMEM;
+		child = wsp_child_alloc(listener);
+		if (!child)
+			goto out;
+	}
+
+	spin_lock(&listener->lock);
+	req = xa_load(&listener->req_index, v.id);
+	if (!req || !wsp_req_queued(req)) {
+		spin_unlock(&listener->lock);
+		wsp_count(net, WSP_MIB_UNKNOWN_VERDICTS);
+		err = -ENOENT;
+		goto out;
+	}
+	switch (v.verdict) {
+	case WSP_CF_ACCEPT:
+		__wsp_req_unqueue(listener, req, WSP_REQ_ACCEPTED);
+		__wsp_establish(listener, req, child, callee,
+				v.flags & WSP_VERDICT_QOS ? &v.qos : &req->qos);
+		child = NULL;
+		decided = true;
+		wsp_count(net, WSP_MIB_ACCEPTED);
+		break;
+	case WSP_CF_REJECT:
+		__wsp_req_unqueue(listener, req, WSP_REQ_REFUSED);
+		listener->backlog_count--;
+		spin_lock_nested(&req->client->lock, SINGLE_DEPTH_NESTING);
+		__wsp_set_callee_data(req->client, callee);
+		spin_unlock(&req->client->lock);
+		wsp_client_fail(req->client, ECONNREFUSED);
+		decided = true;
+		wsp_count(net, WSP_MIB_REJECTED);
+		break;
+	case WSP_CF_DEFER:
+		if (req->state == WSP_REQ_PENDING) {
+			req->state = WSP_REQ_DEFERRED_STATE;
+			listener->nr_undecided--;
+			wsp_count(net, WSP_MIB_DEFERRED);
+		}
+		break;
+	}
+	spin_unlock(&listener->lock);
+	err = 0;
+
+	trace_verdict(listener->port, v.id, v.verdict);
+	if (decided) {
+		wsp_client_notify(req->client,
+				  v.verdict == WSP_CF_ACCEPT ? 0 : ECONNREFUSED);
+		wsp_req_unqueued(req);
+		if (v.verdict == WSP_CF_ACCEPT)
+			wsp_listener_wake(listener, false);
+	}
+out:
+	if (child)
+		wsp_child_free(child);
+	wsp_buf_put(sk, callee);
+	release_sock(sk);
+	return err;
+}
+
+int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
+		 int __user *optlen)
+{
+	struct sock *sk = &listener->sk;
+	struct wsp_request r;
+	struct wsp_buf *data = NULL;
+	unsigned long index;
+	struct wsp_req *req;
+	int len, copy, err;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0 || len < sizeof(r))
+		return -EINVAL;
+	if (copy_from_user(&r.id, optval, sizeof(r.id)))
+		return -EFAULT;
+	index = r.id;
+	memset(&r, 0, sizeof(r));
+
+	spin_lock(&listener->lock);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_LISTEN)
+		goto out_unlock;
+	err = -EAGAIN;
+	if (!index)
+		req = list_first_entry_or_null(&listener->req_list,
+					       struct wsp_req, node);
+	else if (index == ULONG_MAX)
+		req = NULL;
+	else
+		req = xa_find_after(&listener->req_index, &index, ULONG_MAX,
+				    XA_PRESENT);
+	if (!req)
+		goto out_unlock;
+	r.id = req->id;
+	r.caller.swsp_family = AF_WSP;
+	r.caller.swsp_port = req->caller_port;
+	r.pid = pid_vnr(req->pid);
+	r.uid = from_kuid_munged(current_user_ns(), req->cred->euid);
+	r.gid = from_kgid_munged(current_user_ns(), req->cred->egid);
+	if (req->state == WSP_REQ_DEFERRED_STATE)
+		r.flags |= WSP_REQ_DEFERRED;
+	r.qos = req->qos;
+	/* The client cannot change its caller data while it connects. */
+	data = wsp_buf_get(sk, req->client->caller_data);
+	spin_unlock(&listener->lock);
+
+	r.data_len = data ? data->len : 0;
+	err = -EFAULT;
+	if (copy_to_user(optval, &r, sizeof(r)))
+		goto out;
+	copy = min_t(int, len - sizeof(r), r.data_len);
+	if (copy && copy_to_user(optval + sizeof(r), data->data, copy))
+		goto out;
+	err = put_user(sizeof(r) + copy, optlen);
+out:
+	wsp_buf_put(sk, data);
+	return err;
+out_unlock:
+	spin_unlock(&listener->lock);
+	return err;
+}
+
+int wsp_req_init(void)
+{
+	wsp_wq = alloc_workqueue("wsp", 0, 0);
+	return wsp_wq ? 0 : -ENOMEM;
+}
+
+/* Timeout works may still run their last reference drops. */
+void wsp_req_exit(void)
+{
+	destroy_workqueue(wsp_wq);
+}
