@@ -65,14 +65,19 @@ void wsp_write_space(struct sock *sk)
 	wsp_event_record(wsk, WSP_FD_WRITE_BIT, 0);
 }
 
-/* Wait until a send of @len bytes may go on.  Returns 0, or a negative
- * errno with *timeo updated.
+/* Wait until a send may go on.  Returns 0, or a negative errno with
+ * *timeo updated.
  */
-static int wsp_wait_for_room(struct wsp_sock *wsk, u32 len, long *timeo)
+static int wsp_wait_for_room(struct wsp_sock *wsk, long *timeo)
 {
 	struct sock *sk = &wsk->sk;
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	int err = 0;
+
+	/* The common case: room now, no need to queue a waiter. */
+	if (!READ_ONCE(sk->sk_err) &&
+	    !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) && wsp_writable(wsk))
+		return 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
 	for (;;) {
@@ -180,7 +185,7 @@ int wsp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			size = min_t(size_t, size,
 				     SKB_MAX_HEAD(0) + WSP_SKB_FRAGS_SZ);
 		}
-		err = wsp_wait_for_room(wsk, size, &timeo);
+		err = wsp_wait_for_room(wsk, &timeo);
 		if (err)
 			break;
 		skb = wsp_alloc_skb(sk, size, &err);
