@@ -442,7 +442,8 @@ style()
 	apt_install perl $SRC_PKG
 	extract_source
 	for f in "$WSP_TREE"/net/wsp/*.[ch] "$WSP_TREE"/include/uapi/linux/wsp.h \
-		 "$WSP_TREE"/selftests/wsp/*.[ch] "$VM"/*.c; do
+		 "$WSP_TREE"/selftests/wsp/*.[ch] "$VM"/*.c \
+		 "$WSP_TREE"/tools/wspcat/*.c; do
 		[ -f "$f" ] && files="$files $f"
 	done
 	"$SRC"/scripts/checkpatch.pl --no-tree -f $files
