@@ -125,19 +125,35 @@ day=$(date -u +%Y-%m-%d)
 	echo "machine: QEMU TCG (no KVM), -smp 1, ${ICOUNT:+-icount $ICOUNT, }cpu: $cpu"
 	echo "tree:    $TREE_DESC"
 	echo "wspbench $ARGS"
-	echo "Absolute figures are emulated time and mean little; the ratios,"
-	echo "all from this one VM run, are what the targets judge."
+	if [ -n "$ICOUNT" ]; then
+		echo "Time is QEMU's instruction count (-icount): absolute figures are"
+		echo "those of a CPU that takes 2^shift ns per instruction, with no caches;"
+	else
+		echo "Time is host wall-clock time under TCG, on cores shared with other"
+		echo "jobs: absolute figures mean little and vary from run to run;"
+	fi
+	echo "the ratios, all from this one VM run, are what the targets judge."
 	sed -n '/^== results/,$p' "$D/results.txt" | grep -v '^# \|^K \|^R '
 	echo
 	echo "== profile notes (from the same run) =="
-	grep '^# \(connrate.*breakdown\|scale: [0-9]* pending in\|scale: torn\|memory .*by cache\)' \
-		"$D/results.txt" | awk '!seen[$0]++' | sed 's/^# //'
+	# One line of each kind: the last repetition's.
+	grep '^# \(connrate.*breakdown\|scale: [0-9]* pending in\|scale: [0-9]* bound\|scale: torn\|memory .*by cache\)' \
+		"$D/results.txt" | sed 's/^# //' |
+		awk '{ k = $1 " " $2 " " ($1 == "scale:" ? $4 : $3)
+		       if (!(k in line)) order[n++] = k; line[k] = $0 }
+		     END { for (i = 0; i < n; i++) print line[order[i]] }'
 } > "$D/table.txt"
 echo
 cat "$D/table.txt"
 if [ "$RESULTS" != none ]; then
 	mkdir -p "$RESULTS"
-	cp "$D/table.txt" "$RESULTS/$day-$LABEL.txt"
-	cp "$D/table.txt" "$RESULTS/latest.txt"
-	log "bench: wrote $RESULTS/$day-$LABEL.txt and latest.txt"
+	if [ -n "$ICOUNT" ]; then
+		cp "$D/table.txt" "$RESULTS/$day-$LABEL.txt"
+		cp "$D/table.txt" "$RESULTS/latest.txt"
+		log "bench: wrote $RESULTS/$day-$LABEL.txt and latest.txt"
+	else
+		# Wall-clock runs are a cross-check, never "latest".
+		cp "$D/table.txt" "$RESULTS/$day-$LABEL-wallclock.txt"
+		log "bench: wrote $RESULTS/$day-$LABEL-wallclock.txt"
+	fi
 fi

@@ -718,6 +718,32 @@ static double scale_peek(void *p)
 	return t / n * 1e6;
 }
 
+/*
+ * The port table's share: socket, bind to an ephemeral port, close, with
+ * the pending clients still bound.  Not a target; a profile note.
+ */
+static void scale_bind(int depth)
+{
+	struct sockaddr_wsp a = { .swsp_family = AF_WSP };
+	double t0, t;
+	long n = 0;
+	int i, c;
+
+	t0 = now();
+	do {
+		for (i = 0; i < 16; i++) {
+			c = sock_of(F_WSP, SOCK_STREAM);
+			if (bind(c, (struct sockaddr *)&a, sizeof(a)))
+				die("bind");
+			close(c);
+		}
+		n += 16;
+		t = now() - t0;
+	} while (t < dur);
+	progress("scale: %d bound: socket+bind(0)+close %.1f us", depth,
+		 t / n * 1e6);
+}
+
 static void w_scale(void)
 {
 	static const int depths[] = { 16, 1024, 65536 };
@@ -757,6 +783,7 @@ static void w_scale(void)
 		repeat(key, "us/request", scale_verdict, &sc);
 		snprintf(key, sizeof(key), "scale-peek-%d/AF_WSP", sc.depth);
 		repeat(key, "us/peek", scale_peek, &sc);
+		scale_bind(sc.depth);
 		t0 = now();
 		close(sc.l.fd);
 		for (i = 0; i < sc.depth; i++)
