@@ -415,6 +415,19 @@ static void connrate_breakdown(enum fam f, int cond)
 		progress("connrate%s %s breakdown, us per call:%s",
 			 cond ? "-cond" : "", fam_name[f], line);
 	}
+	if (cond)
+		return;
+	/* A socket's own life, with no connection: socket() and close(). */
+	n = 0;
+	t0 = now();
+	do {
+		for (i = 0; i < 16; i++)
+			close(sock_of(f, SOCK_STREAM));
+		n += 16;
+		a = now();
+	} while (a - t0 < dur);
+	progress("connrate %s breakdown: unconnected socket+close %.1f us",
+		 fam_name[f], (a - t0) / n * 1e6);
 }
 
 static void w_connrate(void)
