@@ -159,6 +159,10 @@ TEST_F(cond, peek_errors)
 	errno = 0;
 	EXPECT_EQ(-1, wsp_peek_buf(self->lfd, 0, buf, 0, &len));
 	EXPECT_EQ(EINVAL, errno);
+	/* A negative int optlen. */
+	errno = 0;
+	EXPECT_EQ(-1, wsp_peek_buf(self->lfd, 0, buf, (socklen_t)-1, &len));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, wsp_peek_buf(self->lfd, 0, buf, sizeof(buf), &len));
 
 	/* Not listening: a fresh socket, a connecting one. */
@@ -841,6 +845,10 @@ TEST_F(cond, caller_data_rules)
 	EXPECT_EQ(-1, getsockopt(fd, SOL_WSP, WSP_CALLER_DATA, buf, &len));
 	EXPECT_EQ(ERANGE, errno);
 	EXPECT_EQ(10, len);
+	len = (socklen_t)-1;
+	errno = 0;
+	EXPECT_EQ(-1, getsockopt(fd, SOL_WSP, WSP_CALLER_DATA, buf, &len));
+	EXPECT_EQ(EINVAL, errno);
 	/* Replaced, then cleared with length 0. */
 	ASSERT_EQ(0, setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, "ab", 2));
 	EXPECT_EQ(2, wsp_get_data(fd, WSP_CALLER_DATA, buf, sizeof(buf)));
