@@ -382,13 +382,17 @@ static void wsp_test_tb_refill(struct kunit *test)
 
 static void wsp_test_tb_wait(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(1, 1000), 0ULL);
-	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(0, 1000), 1ULL);
+	/* Ready with one whole byte of tokens, not with a fraction. */
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(NSEC_PER_SEC, 1000), 0ULL);
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(1, 1000), 999999ULL + 1);
+	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(0, 1000), 1000000ULL);
 	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(-1000LL * NSEC_PER_SEC, 1000),
-			(u64)NSEC_PER_SEC + 1);
+			1001000000ULL);
 	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(-5, 0), 0ULL);
+	/* The deepest debt at the highest rate does not overflow. */
 	KUNIT_EXPECT_EQ(test, wsp_tb_wait_ns(S64_MIN + 1, U32_MAX),
-			div64_u64(S64_MAX, U32_MAX) + 1);
+			DIV64_U64_ROUND_UP((u64)NSEC_PER_SEC + S64_MAX,
+					   U32_MAX));
 }
 
 static void wsp_test_qos_validate(struct kunit *test)

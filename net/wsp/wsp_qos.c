@@ -12,6 +12,8 @@
 #include "wsp.h"
 
 #define NS	WSP_QOS_NOT_SPECIFIED
+/* One byte's worth of tokens: a sender needs at least that to go. */
+#define WSP_TB_BYTE	((s64)NSEC_PER_SEC)
 
 void wsp_qos_init(struct wsp_qos *qos)
 {
@@ -102,12 +104,12 @@ s64 wsp_tb_refill(s64 tokens, u64 depth, u64 rate, u64 dt_ns)
 }
 EXPORT_SYMBOL_IF_KUNIT(wsp_tb_refill);
 
-/* Nanoseconds until the balance is positive again. */
+/* Nanoseconds until the balance holds one whole byte again. */
 u64 wsp_tb_wait_ns(s64 tokens, u64 rate)
 {
-	if (tokens > 0 || !rate)
+	if (tokens >= WSP_TB_BYTE || !rate)
 		return 0;
-	return div64_u64(-tokens, rate) + 1;
+	return DIV64_U64_ROUND_UP((u64)WSP_TB_BYTE - tokens, rate);
 }
 EXPORT_SYMBOL_IF_KUNIT(wsp_tb_wait_ns);
 
@@ -166,7 +168,7 @@ bool wsp_bucket_ready(struct wsp_sock *wsk)
 	b->tokens = wsp_tb_refill(b->tokens, b->depth, b->rate,
 				  now - b->stamp);
 	b->stamp = now;
-	ready = b->tokens > 0;
+	ready = b->tokens >= WSP_TB_BYTE;
 	if (!ready) {
 		wait = wsp_tb_wait_ns(b->tokens, b->rate);
 		hrtimer_start(&b->timer, ns_to_ktime(wait),

@@ -216,8 +216,9 @@ static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
 		rcu_read_unlock();
 	} else {
 		sk->sk_data_ready(sk);
-		wsp_event_record(listener, WSP_FD_ACCEPT_BIT, 0);
 	}
+	/* As with WSAAccept's condition function: a request is FD_ACCEPT. */
+	wsp_event_record(listener, WSP_FD_ACCEPT_BIT, 0);
 }
 
 /* Put a request to the listener bound at @port; with automatic accept,
