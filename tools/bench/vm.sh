@@ -20,6 +20,9 @@ set -euo pipefail
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
 HARNESS=$(cd "$BENCH/../../selftests/vm" && pwd)/run.sh
+# Everything above the dispatcher; without it, sourcing would run a check.
+grep -q '^case \${1:-check} in$' "$HARNESS" ||
+	{ echo "vm.sh: cannot find run.sh's dispatcher to cut it off" >&2; exit 2; }
 # shellcheck source=/dev/null
 source <(sed '/^case \${1:-check} in$/,$d' "$HARNESS")
 VM=$(dirname "$HARNESS")
