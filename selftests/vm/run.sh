@@ -269,7 +269,7 @@ qemu_cmd()
 	QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536
 		-nographic -no-reboot -nic none
 		-kernel "$KIMAGE" -initrd "$OUT/$label/initrd.cpio.gz"
-		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 nokaslr no_hash_pointers")
+		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 nokaslr no_hash_pointers printk.time=1")
 }
 
 # --- running ----------------------------------------------------------------
@@ -299,9 +299,9 @@ show_splat()
 {
 	local con=$1 first
 	first=$(tr -d '\r' < "$con" | grep -nE "$SPLAT" | grep -v ':wspvm: ' |
-		head -1 | cut -d: -f1)
+		head -1 | cut -d: -f1) || true
 	[ -n "$first" ] || first=$(tr -d '\r' < "$con" | grep -n '^not ok' |
-		head -1 | cut -d: -f1)
+		head -1 | cut -d: -f1) || true
 	[ -n "$first" ] || first=$(($(wc -l < "$con") - 40))
 	[ "$first" -gt 5 ] || first=6
 	echo "# ---- $con, from line $((first - 5)) ----"
