@@ -54,6 +54,10 @@ void wsp_write_space(struct sock *sk)
 
 	if (!wsp_writable(wsk))
 		return;
+	/* Recorded only if a send failed with EAGAIN since the last one;
+	 * before the wakeup, so that whoever wakes finds it.
+	 */
+	wsp_event_record(wsk, WSP_FD_WRITE_BIT, 0);
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
 	if (skwq_has_sleeper(wq))
@@ -61,8 +65,6 @@ void wsp_write_space(struct sock *sk)
 						EPOLLWRNORM | EPOLLWRBAND);
 	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
 	rcu_read_unlock();
-	/* Recorded only if a send failed with EAGAIN since the last one. */
-	wsp_event_record(wsk, WSP_FD_WRITE_BIT, 0);
 }
 
 /* Wait until a send may go on.  Returns 0, or a negative errno with

@@ -25,8 +25,9 @@ static int wsp_local_enqueue(struct wsp_sock *peer, struct sk_buff *skb)
 	skb_queue_tail(&sk->sk_receive_queue, skb);
 	spin_unlock(&peer->lock);
 
-	sk->sk_data_ready(sk);
+	/* Events are recorded before the wakeup they go with. */
 	wsp_event_record(peer, WSP_FD_READ_BIT, 0);
+	sk->sk_data_ready(sk);
 	return 0;
 }
 
@@ -40,12 +41,12 @@ static void wsp_local_peer_shutdown(struct wsp_sock *peer, int how, int err)
 		WRITE_ONCE(sk->sk_err, err);
 	spin_unlock(&peer->lock);
 
+	if (how & RCV_SHUTDOWN)
+		wsp_event_record(peer, WSP_FD_CLOSE_BIT, err);
 	sk->sk_state_change(sk);
-	if (how & RCV_SHUTDOWN) {
+	if (how & RCV_SHUTDOWN)
 		sk_wake_async(sk, SOCK_WAKE_WAITD,
 			      how == SHUTDOWN_MASK ? POLL_HUP : POLL_IN);
-		wsp_event_record(peer, WSP_FD_CLOSE_BIT, err);
-	}
 	if (err)
 		sk_error_report(sk);
 }

@@ -204,6 +204,10 @@ static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
 {
 	struct sock *sk = &listener->sk;
 
+	/* As with WSAAccept's condition function: a request is FD_ACCEPT.
+	 * Recorded before the wakeup, so that whoever wakes finds it.
+	 */
+	wsp_event_record(listener, WSP_FD_ACCEPT_BIT, 0);
 	if (conditional) {
 		struct socket_wq *wq;
 
@@ -217,8 +221,6 @@ static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
 	} else {
 		sk->sk_data_ready(sk);
 	}
-	/* As with WSAAccept's condition function: a request is FD_ACCEPT. */
-	wsp_event_record(listener, WSP_FD_ACCEPT_BIT, 0);
 }
 
 /* Put a request to the listener bound at @port; with automatic accept,
