@@ -29,7 +29,7 @@ SRC_PKG=linux-source-6.1
 SRC=$CACHE/src/$SRC_PKG
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}	# per kselftest binary, in the guest
 
-log() { echo "# $*" >&2; }
+log() { echo "# $(date +%T) $*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 
 # --- packages ---------------------------------------------------------------
@@ -266,7 +266,7 @@ qemu_cmd()
 	local label=$1
 	# panic_on_warn on both kernels: a WARN, KASAN or UBSAN report stops
 	# the VM at once, so it can never be lost in a long log.
-	QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536
+	QEMU=(qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 768
 		-nographic -no-reboot -nic none
 		-kernel "$KIMAGE" -initrd "$OUT/$label/initrd.cpio.gz"
 		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 nokaslr no_hash_pointers printk.time=1")
@@ -315,6 +315,7 @@ boot_kernel()
 	rm -f "$d/console.log" "$d/results" "$d/flag"
 	qemu_cmd "$label"
 	t0=$(date +%s)
+	log "$label: booting"
 	timeout -k 10 "$KTIMEOUT" "${QEMU[@]}" -monitor none \
 		-serial file:"$d/console.log" -serial file:"$d/results" \
 		-serial file:"$d/flag" < /dev/null > "$d/qemu.log" 2>&1 || rc=$?
@@ -352,6 +353,7 @@ check()
 	apt_install $PKGS
 	extract_source
 	mkdir -p "$OUT"
+	log "building the selftests"
 	if ! build_selftests > "$OUT/selftests.log" 2>&1; then
 		tail -30 "$OUT/selftests.log" | sed 's/^/# /'
 		tap fail "selftests: build (log: $OUT/selftests.log)"
@@ -370,11 +372,13 @@ check()
 	done
 	for label in $KERNELS; do
 		mkdir -p "$OUT/$label"
+		log "$label: kernel"
 		if ! prepare_kernel "$label" > "$OUT/$label/kernel.log" 2>&1; then
 			sed 's/^/# /' "$OUT/$label/kernel.log"
 			tap fail "$label: kernel build"
 			continue
 		fi
+		log "$label: wsp.ko"
 		if ! build_module "$label"; then
 			tail -30 "$OUT/$label/build.log" | sed 's/^/# /'
 			tap fail "$label: build wsp.ko (log: $OUT/$label/build.log)"
@@ -464,6 +468,9 @@ sparse()
 	! echo "$out" | grep -q ': \(warning\|error\):'
 }
 
+# bash reads a script as it runs it: "exit" on the dispatcher's last line
+# keeps a run going while run.sh is being edited.  (tools/bench/vm.sh
+# sources everything above this line.)
 case ${1:-check} in
 check)	check ;;
 vm)	vm ;;
@@ -471,5 +478,5 @@ demo)	demo ;;
 style)	style ;;
 sparse)	sparse ;;
 packages) echo $PKGS sparse ;;
-*)	die "usage: run.sh check|vm|style|sparse|packages" ;;
-esac
+*)	die "usage: run.sh check|vm|demo|style|sparse|packages" ;;
+esac; exit $?
