@@ -309,23 +309,39 @@ show_splat()
 	echo "# ----"
 }
 
-boot_kernel()
+# Start a kernel's VM in the background; report_vm collects it.
+declare -A VMPID VMT0 VMTIMEOUT
+start_vm()
 {
-	local label=$1 d=$OUT/$1 rc=0 st rest t0
-	rm -f "$d/console.log" "$d/results" "$d/flag"
+	local label=$1 d=$OUT/$1
+	rm -f "$d/console.log" "$d/results" "$d/flag" "$d/rc"
 	qemu_cmd "$label"
-	t0=$(date +%s)
-	log "$label: booting"
-	timeout -k 10 "$KTIMEOUT" "${QEMU[@]}" -monitor none \
-		-serial file:"$d/console.log" -serial file:"$d/results" \
-		-serial file:"$d/flag" < /dev/null > "$d/qemu.log" 2>&1 || rc=$?
-	log "$label: VM ran $(($(date +%s) - t0))s, console: $d/console.log"
+	log "$label: booting (console: $d/console.log)"
+	VMT0[$label]=$(date +%s)
+	VMTIMEOUT[$label]=$KTIMEOUT
+	{
+		rc=0
+		timeout -k 10 "$KTIMEOUT" "${QEMU[@]}" -monitor none \
+			-serial file:"$d/console.log" -serial file:"$d/results" \
+			-serial file:"$d/flag" < /dev/null > "$d/qemu.log" 2>&1 ||
+			rc=$?
+		echo "$rc $(date +%s)" > "$d/rc"
+	} &
+	VMPID[$label]=$!
+}
+
+report_vm()
+{
+	local label=$1 d=$OUT/$1 rc t1 st rest
+	wait "${VMPID[$label]}" || true
+	read -r rc t1 < "$d/rc" || { rc=255; t1=$(date +%s); }
+	log "$label: VM ran $((t1 - VMT0[$label]))s, console: $d/console.log"
 	while read -r st rest; do
 		[ "$st" = not ] && { st=fail; rest=${rest#ok }; }
 		tap "$st" "$label: $rest"
 	done < <(tr -d '\r' < "$d/results" 2>/dev/null)
-	if [ $rc = 124 ] || [ $rc = 137 ]; then
-		tap fail "$label: vm: finished within ${KTIMEOUT}s"
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		tap fail "$label: vm: finished within ${VMTIMEOUT[$label]}s"
 	fi
 	if grep -q 'Kernel panic - not syncing' "$d/console.log"; then
 		tap fail "$label: vm: $(tr -d '\r' < "$d/console.log" |
@@ -341,9 +357,36 @@ boot_kernel()
 	fi
 }
 
+# Host-side checks: each script in host-tests prints TAP lines.  They run
+# while the VMs boot; report_host_tests collects them.
+start_host_tests()
+{
+	local h
+	: > "$OUT/host-tests.out"
+	for h in $(sed 's/#.*//' "$VM/host-tests" 2>/dev/null); do
+		[ -x "$WSP_TREE/$h" ] || { log "no $h in $WSP_TREE"; continue; }
+		WSP_TREE="$WSP_TREE" "$WSP_TREE/$h" >> "$OUT/host-tests.out" 2>&1 ||
+			echo "not ok 0 $h exited with status $?" >> "$OUT/host-tests.out"
+	done &
+	HOSTPID=$!
+}
+
+report_host_tests()
+{
+	local line
+	wait $HOSTPID || true
+	while read -r line; do
+		case $line in
+		"ok "*) tap ok "host: ${line#ok [0-9]* }" ;;
+		"not ok "*) tap fail "host: ${line#not ok [0-9]* }" ;;
+		*) echo "# $line" ;;
+		esac
+	done < "$OUT/host-tests.out"
+}
+
 check()
 {
-	local label h line
+	local label started=""
 	for label in $KERNELS; do
 		case " $ALL_KERNELS " in
 		*" $label "*) ;;
@@ -359,17 +402,8 @@ check()
 		tap fail "selftests: build (log: $OUT/selftests.log)"
 		mkdir -p "$OUT/selftests" && : > "$OUT/selftests/list"
 	fi
-	# Host-side checks: each script in host-tests prints TAP lines.
-	for h in $(sed 's/#.*//' "$VM/host-tests" 2>/dev/null); do
-		[ -x "$WSP_TREE/$h" ] || { log "no $h in $WSP_TREE"; continue; }
-		while read -r line; do
-			case $line in
-			"ok "*) tap ok "host: ${line#ok [0-9]* }" ;;
-			"not ok "*) tap fail "host: ${line#not ok [0-9]* }" ;;
-			*) echo "$line" ;;
-			esac
-		done < <(WSP_TREE="$WSP_TREE" "$WSP_TREE/$h" 2>&1)
-	done
+	# Build for every kernel, then run all the VMs at once: they spend
+	# much of their time asleep in tests.
 	for label in $KERNELS; do
 		mkdir -p "$OUT/$label"
 		log "$label: kernel"
@@ -385,7 +419,13 @@ check()
 			continue
 		fi
 		make_initrd "$label" check
-		boot_kernel "$label"
+		start_vm "$label"
+		started="$started $label"
+	done
+	start_host_tests
+	report_host_tests
+	for label in $started; do
+		report_vm "$label"
 	done
 	echo "$PASSED passed, $FAILED failed"
 	[ $FAILED = 0 ] && [ $N -gt 0 ]
