@@ -293,7 +293,7 @@ tap()	# ok|fail LABEL: NAME
 }
 
 # Kernel reports first; failing test lines only if there is none.
-SPLAT='BUG:|WARNING:|KASAN|UBSAN|kmemleak: [0-9]+ new|unreferenced object|circular locking|inconsistent lock state|recursive locking|suspicious RCU|bad unlock balance|Oops|general protection fault|Kernel panic|blocked for more than|ODEBUG:|corruption|refcount_t:|cut here'
+SPLAT='BUG:|WARNING:|EXPECTATION FAILED|ASSERTION FAILED|KASAN|UBSAN|kmemleak: [0-9]+ new|unreferenced object|circular locking|inconsistent lock state|recursive locking|suspicious RCU|bad unlock balance|Oops|general protection fault|Kernel panic|blocked for more than|ODEBUG:|corruption|refcount_t:|cut here'
 
 show_splat()
 {
