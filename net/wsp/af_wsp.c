@@ -30,7 +30,10 @@
  *                                    timer takes them in softirq
  *     wsp_net.port_lock              port table and socket list; never
  *                                    taken under a wsk->lock
- *   wsk->rx_mutex                    readers; never held while waiting
+ *
+ * Readers hold lock_sock(sk) but drop it while waiting; senders never
+ * take it, so a reader and a writer of one socket never wait on each
+ * other.
  *
  * A socket's own ->lock also guards its sk_state, peer and sk_shutdown
  * against a peer's transport.  Two connected sockets' locks are never
@@ -101,13 +104,16 @@ static void wsp_destruct(struct sock *sk)
 {
 	struct wsp_sock *wsk = wsp_sk(sk);
 
-	wsp_bucket_stop(&wsk->bucket);
+	wsp_ext_free(wsk);
 	skb_queue_purge(&sk->sk_receive_queue);
 	wsp_buf_put(sk, wsk->caller_data);
 	wsp_buf_put(sk, wsk->callee_data);
-	wsp_events_release(&wsk->events);
 	xa_destroy(&wsk->req_index);
-	wsp_sock_unlink(wsk);
+	/* Every path to here unhashed the socket: release() or
+	 * wsp_child_free().
+	 */
+	if (WARN_ON_ONCE(!list_empty(&wsk->all_node)))
+		wsp_sock_unhash(wsk);
 }
 
 static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
@@ -132,11 +138,8 @@ static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
 	INIT_LIST_HEAD(&wsk->accept_list);
 	INIT_LIST_HEAD(&wsk->accept_node);
 	xa_init(&wsk->req_index);
-	mutex_init(&wsk->rx_mutex);
 	atomic_set(&wsk->rx_queued, 0);
 	wsp_qos_init(&wsk->qos);
-	wsp_bucket_init(&wsk->bucket);
-	wsp_events_init(&wsk->events);
 	wsp_sock_link(wsk);
 	return wsk;
 }
@@ -144,6 +147,7 @@ static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
 /* Free a child that was never accepted; it has no struct socket. */
 void wsp_child_free(struct wsp_sock *child)
 {
+	wsp_sock_unhash(child);
 	sock_set_flag(&child->sk, SOCK_DEAD);
 	sock_put(&child->sk);
 }
@@ -177,7 +181,10 @@ struct wsp_sock *wsp_child_alloc(struct wsp_sock *listener)
 	child->connect_timeout_ms = listener->connect_timeout_ms;
 	child->connect_timeout_set = listener->connect_timeout_set;
 	child->port = listener->port;
-	wsp_events_inherit(child, listener);
+	if (wsp_events_inherit(child, listener)) {
+		wsp_child_free(child);
+		return NULL;
+	}
 	return child;
 }
 
@@ -379,9 +386,8 @@ static int wsp_release(struct socket *sock)
 			abort = true;
 	}
 	wsp_disconnect(wsk, abort);
-	wsp_bucket_stop(&wsk->bucket);
-	wsp_unbind(wsk);
-	wsp_events_release(&wsk->events);
+	wsp_ext_release(wsk);
+	wsp_sock_unhash(wsk);
 	sock_orphan(sk);
 	sock->sk = NULL;
 	release_sock(sk);

@@ -154,6 +154,16 @@ struct wsp_bucket {
 	struct hrtimer	timer;		/* tokens are back: ->sk_write_space */
 };
 
+/* Winsock extras, allocated on first use (WSP_EVENT_SELECT, or a send
+ * under a token rate): most sockets need neither, and without them
+ * struct wsp_sock fits the same slab size as an AF_UNIX socket.
+ */
+struct wsp_ext {
+	struct wsp_sock		*wsk;
+	struct wsp_events	events;
+	struct wsp_bucket	bucket;
+};
+
 struct wsp_sock {
 	struct sock		sk;		/* must be first */
 	const struct wsp_transport *transport;
@@ -163,37 +173,42 @@ struct wsp_sock {
 	 */
 	spinlock_t		lock;
 	u32			port;		/* 0 while unbound */
-	bool			bound;		/* in the port table */
 	struct hlist_node	port_node;
 	struct list_head	all_node;	/* wsp_net.all_socks */
 
 	struct wsp_sock		*peer;		/* holds a sock reference */
 	u32			peer_port;
+	atomic_t		rx_queued;	/* bytes queued, unread */
 	struct wsp_req		*req;		/* our request while connecting */
 
 	/* Listener. */
 	u32			backlog_cap;
 	u32			backlog_count;
 	u32			nr_undecided;	/* not deferred, no verdict */
+	u32			connect_timeout_ms;
+	bool			bound;		/* in the port table */
 	bool			conditional;
+	bool			passcred;	/* child: SO_PASSCRED at accept */
+	bool			connect_timeout_set;
 	struct list_head	req_list;
 	struct xarray		req_index;	/* id -> struct wsp_req */
 	struct list_head	accept_list;	/* accepted children */
 	struct list_head	accept_node;	/* on the listener's accept_list */
 
-	/* Data path. */
-	struct mutex		rx_mutex;	/* serialises readers */
-	atomic_t		rx_queued;	/* bytes queued, unread */
-
-	bool			passcred;	/* child: SO_PASSCRED at accept */
-	bool			connect_timeout_set;
-	u32			connect_timeout_ms;
 	struct wsp_buf		*caller_data;
 	struct wsp_buf		*callee_data;
 	struct wsp_qos		qos;		/* own directions */
-	struct wsp_bucket	bucket;
-	struct wsp_events	events;
+	struct wsp_ext		*ext;		/* NULL until first needed */
 };
+
+/* The extras if they exist; they are never freed before the socket. */
+static inline struct wsp_ext *wsp_ext(const struct wsp_sock *wsk)
+{
+	/* Pairs with cmpxchg_release() in wsp_ext_get(): a published
+	 * wsp_ext is seen fully initialised.
+	 */
+	return smp_load_acquire(&wsk->ext);
+}
 
 static inline struct wsp_sock *wsp_sk(const struct sock *sk)
 {
@@ -213,7 +228,7 @@ bool wsp_backlog_full(u32 count, u32 cap);
 int wsp_addr_check(const struct sockaddr *addr, int len, u32 *port);
 int wsp_bind_port(struct wsp_sock *wsk, u32 port);
 int wsp_autobind(struct wsp_sock *wsk);
-void wsp_unbind(struct wsp_sock *wsk);
+void wsp_sock_unhash(struct wsp_sock *wsk);
 struct wsp_sock *wsp_lookup_listener(struct net *net, u32 port);
 int wsp_getname(struct socket *sock, struct sockaddr *addr, int peer);
 
@@ -230,7 +245,6 @@ void wsp_rx_purge(struct wsp_sock *wsk);
 int wsp_net_init(void);
 void wsp_net_exit(void);
 void wsp_sock_link(struct wsp_sock *wsk);
-void wsp_sock_unlink(struct wsp_sock *wsk);
 
 /* /proc, wsp_proc.c. */
 int wsp_proc_init(struct net *net);
@@ -238,15 +252,16 @@ void wsp_proc_exit(struct net *net);
 const char *wsp_state_name(const struct wsp_sock *wsk);
 
 /* Network events, wsp_event.c. */
-void wsp_events_init(struct wsp_events *ev);
-void wsp_events_release(struct wsp_events *ev);
+struct wsp_ext *wsp_ext_get(struct wsp_sock *wsk, gfp_t gfp);
+void wsp_ext_release(struct wsp_sock *wsk);
+void wsp_ext_free(struct wsp_sock *wsk);
 void wsp_event_record(struct wsp_sock *wsk, unsigned int bit, int err);
 void wsp_event_rearm(struct wsp_sock *wsk, unsigned int bit);
 int wsp_event_select(struct wsp_sock *wsk, sockptr_t optval,
 		     unsigned int optlen);
 int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 		   int __user *optlen);
-void wsp_events_inherit(struct wsp_sock *child, struct wsp_sock *parent);
+int wsp_events_inherit(struct wsp_sock *child, struct wsp_sock *parent);
 
 /* QoS, wsp_qos.c. */
 void wsp_qos_init(struct wsp_qos *qos);
@@ -254,10 +269,10 @@ int wsp_qos_validate(const struct wsp_qos *qos);
 void wsp_qos_grant(struct wsp_qos *granted, const struct wsp_qos *req,
 		   const struct wsp_qos *limit);
 u32 wsp_qos_max_sdu(struct wsp_sock *wsk);
-void wsp_bucket_init(struct wsp_bucket *b);
+void wsp_bucket_init(struct wsp_bucket *b, const struct wsp_flowspec *fs);
 void wsp_bucket_stop(struct wsp_bucket *b);
-void wsp_bucket_set(struct wsp_bucket *b, const struct wsp_flowspec *fs,
-		    u64 now);
+void wsp_shaper_reset(struct wsp_sock *wsk);
+int wsp_shaper_prepare(struct wsp_sock *wsk);
 bool wsp_bucket_ready(struct wsp_sock *wsk);
 void wsp_bucket_charge(struct wsp_sock *wsk, size_t len);
 s64 wsp_tb_refill(s64 tokens, u64 depth, u64 rate, u64 dt_ns);

@@ -103,15 +103,17 @@ int wsp_autobind(struct wsp_sock *wsk)
 	return wsp_bind_port(wsk, 0);
 }
 
-void wsp_unbind(struct wsp_sock *wsk)
+/* The socket leaves the port table and /proc/net/wsp in one go. */
+void wsp_sock_unhash(struct wsp_sock *wsk)
 {
 	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
 
-	if (!wsk->bound)
-		return;
 	spin_lock(&wn->port_lock);
-	hlist_del_init(&wsk->port_node);
-	wsk->bound = false;
+	if (wsk->bound) {
+		hlist_del_init(&wsk->port_node);
+		wsk->bound = false;
+	}
+	list_del_init(&wsk->all_node);
 	spin_unlock(&wn->port_lock);
 }
 

@@ -177,6 +177,9 @@ int wsp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		    len > wsp_qos_max_sdu(wsk))
 			goto out_put;
 	}
+	err = wsp_shaper_prepare(wsk);
+	if (err)
+		goto out_put;
 
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	do {
@@ -217,8 +220,8 @@ out_err:
 	return err;
 }
 
-/* Wait for data, EOF or an error.  Called and returns with rx_mutex
- * unheld.  Returns 0 when the caller should look again.
+/* Wait for data, EOF or an error.  Called and returns without the
+ * socket lock.  Returns 0 when the caller should look again.
  */
 static int wsp_wait_for_data(struct sock *sk, long *timeo)
 {
@@ -285,8 +288,7 @@ int wsp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	target = stream ? sock_rcvlowat(sk, flags & MSG_WAITALL, len) : 1;
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 
-	if (mutex_lock_interruptible(&wsk->rx_mutex))
-		return sock_intr_errno(timeo);
+	lock_sock(sk);
 	for (;;) {
 		spin_lock_irq(&sk->sk_receive_queue.lock);
 		skb = last ? skb_peek_next(last, &sk->sk_receive_queue) :
@@ -299,14 +301,11 @@ int wsp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			err = sock_error(sk);
 			if (err || (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
 				break;
-			mutex_unlock(&wsk->rx_mutex);
+			release_sock(sk);
 			err = wsp_wait_for_data(sk, &timeo);
 			if (err)
 				goto out;
-			if (mutex_lock_interruptible(&wsk->rx_mutex)) {
-				err = sock_intr_errno(timeo);
-				goto out;
-			}
+			lock_sock(sk);
 			continue;
 		}
 
@@ -337,7 +336,7 @@ int wsp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		if (copied >= len)
 			break;
 	}
-	mutex_unlock(&wsk->rx_mutex);
+	release_sock(sk);
 out:
 	if (copied) {
 		if (!peek)

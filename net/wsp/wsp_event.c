@@ -14,19 +14,10 @@
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "wsp.h"
-
-void wsp_events_init(struct wsp_events *ev)
-{
-	spin_lock_init(&ev->lock);
-	ev->mask = 0;
-	ev->recorded = 0;
-	ev->armed = WSP_FD_ALL_EVENTS;
-	ev->efd = NULL;
-	ev->efile = NULL;
-}
 
 /* Drop a registration's eventfd: its context and the file behind it. */
 static void wsp_eventfd_put(struct eventfd_ctx *efd, struct file *efile)
@@ -37,11 +28,41 @@ static void wsp_eventfd_put(struct eventfd_ctx *efd, struct file *efile)
 		fput(efile);
 }
 
-void wsp_events_release(struct wsp_events *ev)
+/* The socket's Winsock extras, allocated on first use.  Two first users
+ * may race; one allocation wins and the other is freed.
+ */
+struct wsp_ext *wsp_ext_get(struct wsp_sock *wsk, gfp_t gfp)
 {
+	struct wsp_ext *ext = wsp_ext(wsk);
+
+	if (ext)
+		return ext;
+	ext = kzalloc(sizeof(*ext), gfp);
+	if (!ext)
+		return NULL;
+	ext->wsk = wsk;
+	spin_lock_init(&ext->events.lock);
+	ext->events.armed = WSP_FD_ALL_EVENTS;
+	wsp_bucket_init(&ext->bucket, &wsk->qos.sending);
+	if (cmpxchg_release(&wsk->ext, NULL, ext)) {
+		kfree(ext);
+		return wsp_ext(wsk);
+	}
+	return ext;
+}
+
+/* The socket is closed: no more timer, no more eventfd. */
+void wsp_ext_release(struct wsp_sock *wsk)
+{
+	struct wsp_ext *ext = wsp_ext(wsk);
+	struct wsp_events *ev;
 	struct eventfd_ctx *efd;
 	struct file *efile;
 
+	if (!ext)
+		return;
+	wsp_bucket_stop(&ext->bucket);
+	ev = &ext->events;
 	spin_lock_bh(&ev->lock);
 	efd = ev->efd;
 	efile = ev->efile;
@@ -50,6 +71,12 @@ void wsp_events_release(struct wsp_events *ev)
 	ev->mask = 0;
 	spin_unlock_bh(&ev->lock);
 	wsp_eventfd_put(efd, efile);
+}
+
+void wsp_ext_free(struct wsp_sock *wsk)
+{
+	wsp_ext_release(wsk);
+	kfree(wsk->ext);
 }
 
 static void wsp_eventfd_signal(struct eventfd_ctx *efd)
@@ -63,9 +90,13 @@ static void wsp_eventfd_signal(struct eventfd_ctx *efd)
 
 void wsp_event_record(struct wsp_sock *wsk, unsigned int bit, int err)
 {
-	struct wsp_events *ev = &wsk->events;
+	struct wsp_ext *ext = wsp_ext(wsk);
+	struct wsp_events *ev;
 	u32 ev_bit = BIT(bit);
 
+	if (!ext)
+		return;
+	ev = &ext->events;
 	if (!(READ_ONCE(ev->mask) & ev_bit))
 		return;
 	spin_lock_bh(&ev->lock);
@@ -106,8 +137,12 @@ static bool wsp_event_holds(struct wsp_sock *wsk, unsigned int bit)
 
 void wsp_event_rearm(struct wsp_sock *wsk, unsigned int bit)
 {
-	struct wsp_events *ev = &wsk->events;
+	struct wsp_ext *ext = wsp_ext(wsk);
+	struct wsp_events *ev;
 
+	if (!ext)
+		return;
+	ev = &ext->events;
 	if (!(READ_ONCE(ev->mask) & BIT(bit)))
 		return;
 	spin_lock_bh(&ev->lock);
@@ -120,10 +155,11 @@ void wsp_event_rearm(struct wsp_sock *wsk, unsigned int bit)
 int wsp_event_select(struct wsp_sock *wsk, sockptr_t optval,
 		     unsigned int optlen)
 {
-	struct wsp_events *ev = &wsk->events;
 	struct eventfd_ctx *efd = NULL, *old;
 	struct file *efile = NULL, *old_file;
 	struct wsp_event_select sel;
+	struct wsp_events *ev;
+	struct wsp_ext *ext;
 	unsigned int bit;
 
 	if (optlen < sizeof(sel))
@@ -139,6 +175,12 @@ int wsp_event_select(struct wsp_sock *wsk, sockptr_t optval,
 			return PTR_ERR(efile);
 		efd = eventfd_ctx_fileget(efile);
 	}
+	ext = wsp_ext_get(wsk, GFP_KERNEL);
+	if (!ext) {
+		wsp_eventfd_put(efd, efile);
+		return -ENOMEM;
+	}
+	ev = &ext->events;
 
 	/* As WSAEventSelect: replaces the registration, clears the record. */
 	spin_lock_bh(&ev->lock);
@@ -162,8 +204,9 @@ int wsp_event_select(struct wsp_sock *wsk, sockptr_t optval,
 int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 		   int __user *optlen)
 {
-	struct wsp_events *ev = &wsk->events;
+	struct wsp_ext *ext = wsp_ext(wsk);
 	struct wsp_network_events ne;
+	struct wsp_events *ev;
 	unsigned int bit;
 	int len;
 
@@ -173,6 +216,9 @@ int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 		return -EINVAL;
 
 	memset(&ne, 0, sizeof(ne));
+	if (!ext)
+		goto out;
+	ev = &ext->events;
 	spin_lock_bh(&ev->lock);
 	ne.events = ev->recorded;
 	for (bit = 0; bit < WSP_FD_MAX_EVENTS; bit++)
@@ -181,7 +227,7 @@ int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 	ev->recorded = 0;
 	memset(ev->errors, 0, sizeof(ev->errors));
 	spin_unlock_bh(&ev->lock);
-
+out:
 	if (copy_to_user(optval, &ne, sizeof(ne)) ||
 	    put_user(sizeof(ne), optlen))
 		return -EFAULT;
@@ -189,11 +235,18 @@ int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 }
 
 /* Called before @child is visible to anyone. */
-void wsp_events_inherit(struct wsp_sock *child, struct wsp_sock *parent)
+int wsp_events_inherit(struct wsp_sock *child, struct wsp_sock *parent)
 {
-	struct wsp_events *pev = &parent->events;
-	struct wsp_events *cev = &child->events;
+	struct wsp_ext *pext = wsp_ext(parent), *cext;
+	struct wsp_events *pev, *cev;
 
+	if (!pext || !READ_ONCE(pext->events.mask))
+		return 0;
+	cext = wsp_ext_get(child, GFP_KERNEL);
+	if (!cext)
+		return -ENOMEM;
+	pev = &pext->events;
+	cev = &cext->events;
 	spin_lock_bh(&pev->lock);
 	cev->mask = pev->mask;
 	if (pev->efile) {
@@ -201,4 +254,5 @@ void wsp_events_inherit(struct wsp_sock *child, struct wsp_sock *parent)
 		cev->efd = eventfd_ctx_fileget(cev->efile);
 	}
 	spin_unlock_bh(&pev->lock);
+	return 0;
 }

@@ -50,15 +50,6 @@ void wsp_sock_link(struct wsp_sock *wsk)
 	spin_unlock(&wn->port_lock);
 }
 
-void wsp_sock_unlink(struct wsp_sock *wsk)
-{
-	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
-
-	spin_lock(&wn->port_lock);
-	list_del(&wsk->all_node);
-	spin_unlock(&wn->port_lock);
-}
-
 /* "lo hi", as ip_local_port_range; both change under the port lock. */
 static int wsp_ephemeral_handler(wsp_ctl_table *table, int write,
 				 void *buffer, size_t *lenp, loff_t *ppos)

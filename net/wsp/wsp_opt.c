@@ -122,7 +122,7 @@ static int wsp_set_qos(struct wsp_sock *wsk, sockptr_t optval,
 	spin_lock(&wsk->lock);
 	wsk->qos = qos;
 	if (sk->sk_state == TCP_ESTABLISHED) {
-		wsp_bucket_set(&wsk->bucket, &qos.sending, ktime_get_ns());
+		wsp_shaper_reset(wsk);
 		peer = wsk->peer;
 		if (peer)
 			sock_hold(&peer->sk);
@@ -134,8 +134,7 @@ static int wsp_set_qos(struct wsp_sock *wsk, sockptr_t optval,
 		spin_lock(&peer->lock);
 		peer->qos.sending = qos.receiving;
 		peer->qos.receiving = qos.sending;
-		wsp_bucket_set(&peer->bucket, &peer->qos.sending,
-			       ktime_get_ns());
+		wsp_shaper_reset(peer);
 		spin_unlock(&peer->lock);
 		wsp_event_record(peer, WSP_FD_QOS_BIT, 0);
 		peer->sk.sk_write_space(&peer->sk);

@@ -115,19 +115,10 @@ EXPORT_SYMBOL_IF_KUNIT(wsp_tb_wait_ns);
 
 static enum hrtimer_restart wsp_bucket_fire(struct hrtimer *timer)
 {
-	struct wsp_sock *wsk = container_of(timer, struct wsp_sock,
-					    bucket.timer);
+	struct wsp_ext *ext = container_of(timer, struct wsp_ext, bucket.timer);
 
-	wsk->sk.sk_write_space(&wsk->sk);
+	ext->wsk->sk.sk_write_space(&ext->wsk->sk);
 	return HRTIMER_NORESTART;
-}
-
-void wsp_bucket_init(struct wsp_bucket *b)
-{
-	spin_lock_init(&b->lock);
-	b->rate = 0;
-	hrtimer_init(&b->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	b->timer.function = wsp_bucket_fire;
 }
 
 /* Process context; the socket is going away. */
@@ -136,8 +127,8 @@ void wsp_bucket_stop(struct wsp_bucket *b)
 	hrtimer_cancel(&b->timer);
 }
 
-void wsp_bucket_set(struct wsp_bucket *b, const struct wsp_flowspec *fs,
-		    u64 now)
+static void wsp_bucket_set(struct wsp_bucket *b,
+			   const struct wsp_flowspec *fs, u64 now)
 {
 	u64 rate = fs->token_rate == NS ? 0 : fs->token_rate;
 	u64 size = fs->token_bucket_size;
@@ -154,15 +145,45 @@ void wsp_bucket_set(struct wsp_bucket *b, const struct wsp_flowspec *fs,
 	spin_unlock_bh(&b->lock);
 }
 
+/* A bucket starts full, before anyone can see it. */
+void wsp_bucket_init(struct wsp_bucket *b, const struct wsp_flowspec *fs)
+{
+	spin_lock_init(&b->lock);
+	hrtimer_init(&b->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	b->timer.function = wsp_bucket_fire;
+	wsp_bucket_set(b, fs, ktime_get_ns());
+}
+
+/* A new QoS, or a new connection: a full bucket at the sending rate. */
+void wsp_shaper_reset(struct wsp_sock *wsk)
+{
+	struct wsp_ext *ext = wsp_ext(wsk);
+
+	/* Without extras the bucket is made, full, at the first send. */
+	if (ext)
+		wsp_bucket_set(&ext->bucket, &wsk->qos.sending,
+			       ktime_get_ns());
+}
+
+/* Before a send: a shaped sender needs its bucket. */
+int wsp_shaper_prepare(struct wsp_sock *wsk)
+{
+	if (READ_ONCE(wsk->qos.sending.token_rate) == NS || wsp_ext(wsk))
+		return 0;
+	return wsp_ext_get(wsk, GFP_KERNEL) ? 0 : -ENOMEM;
+}
+
 /* Sender may go; if not, the timer calls ->sk_write_space when it can. */
 bool wsp_bucket_ready(struct wsp_sock *wsk)
 {
-	struct wsp_bucket *b = &wsk->bucket;
+	struct wsp_ext *ext = wsp_ext(wsk);
+	struct wsp_bucket *b;
 	u64 now, wait;
 	bool ready;
 
-	if (!READ_ONCE(b->rate))
+	if (!ext || !READ_ONCE(ext->bucket.rate))
 		return true;
+	b = &ext->bucket;
 	spin_lock_bh(&b->lock);
 	now = ktime_get_ns();
 	b->tokens = wsp_tb_refill(b->tokens, b->depth, b->rate,
@@ -180,10 +201,12 @@ bool wsp_bucket_ready(struct wsp_sock *wsk)
 
 void wsp_bucket_charge(struct wsp_sock *wsk, size_t len)
 {
-	struct wsp_bucket *b = &wsk->bucket;
+	struct wsp_ext *ext = wsp_ext(wsk);
+	struct wsp_bucket *b;
 
-	if (!READ_ONCE(b->rate))
+	if (!ext || !READ_ONCE(ext->bucket.rate))
 		return;
+	b = &ext->bucket;
 	spin_lock_bh(&b->lock);
 	b->tokens -= (s64)len * NSEC_PER_SEC;
 	spin_unlock_bh(&b->lock);

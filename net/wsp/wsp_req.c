@@ -163,8 +163,6 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 			    struct wsp_sock *child, struct wsp_buf *callee,
 			    const struct wsp_qos *granted)
 {
-	u64 now = ktime_get_ns();
-
 	struct wsp_sock *client = req->client;
 	struct sock *csk = &client->sk;
 
@@ -179,7 +177,7 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	child->sk.sk_peer_cred = get_cred(req->cred);
 	child->qos.sending = granted->receiving;
 	child->qos.receiving = granted->sending;
-	wsp_bucket_set(&child->bucket, &child->qos.sending, now);
+	wsp_shaper_reset(child);
 	child->sk.sk_state = TCP_ESTABLISHED;
 
 	spin_lock_nested(&client->lock, SINGLE_DEPTH_NESTING);
@@ -192,7 +190,7 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	csk->sk_peer_cred = get_cred(listener->sk.sk_peer_cred);
 	spin_unlock(&csk->sk_peer_lock);
 	client->qos = *granted;
-	wsp_bucket_set(&client->bucket, &client->qos.sending, now);
+	wsp_shaper_reset(client);
 	csk->sk_state = TCP_ESTABLISHED;
 	spin_unlock(&client->lock);
 
@@ -223,16 +221,24 @@ static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
 	}
 }
 
-/* Put a request to the listener bound at @port; with automatic accept,
- * the pair is connected before this returns.
+/* Put a request to the listener bound at @port.  With automatic accept
+ * it is decided at once, so it needs no queue entry: a request on the
+ * stack borrows the caller's pid and cred, and the pair is connected
+ * before this returns.  A conditional request is allocated and queued.
  */
 int wsp_connect_start(struct wsp_sock *client, u32 port)
 {
 	struct sock *sk = &client->sk;
 	struct net *net = sock_net(sk);
 	struct wsp_sock *listener, *child = NULL;
+	struct wsp_req *queued = NULL, *req;
+	struct wsp_req now = {
+		.client = client,
+		.pid = task_tgid(current),
+		.cred = current_cred(),
+		.qos = client->qos,
+	};
 	struct wsp_qos granted;
-	struct wsp_req *req;
 	bool conditional;
 	u32 timeout;
 	int err;
@@ -243,15 +249,18 @@ int wsp_connect_start(struct wsp_sock *client, u32 port)
 	err = -EPROTOTYPE;
 	if (listener->sk.sk_type != sk->sk_type)
 		goto out_put_listener;
-	err = -ENOMEM;
-	req = wsp_req_alloc(client, listener);
-	if (!req)
-		goto out_put_listener;
 again:
-	if (!child && !READ_ONCE(listener->conditional)) {
+	/* Allocate for the mode the listener is in; recheck under the lock. */
+	err = -ENOMEM;
+	if (READ_ONCE(listener->conditional)) {
+		if (!queued)
+			queued = wsp_req_alloc(client, listener);
+		if (!queued)
+			goto out_free;
+	} else if (!child) {
 		child = wsp_child_alloc(listener);
 		if (!child)
-			goto out_put_req;
+			goto out_free;
 	}
 
 	spin_lock(&listener->lock);
@@ -263,10 +272,11 @@ again:
 		wsp_count(net, WSP_MIB_BACKLOG_OVERFLOWS);
 		goto out_unlock;
 	}
-	if (!conditional && !child) {
+	if (conditional ? !queued : !child) {
 		spin_unlock(&listener->lock);
 		goto again;
 	}
+	req = conditional ? queued : &now;
 	req->id = atomic64_inc_return(&wsp_req_ids);
 	if (conditional) {
 		err = xa_insert(&listener->req_index, req->id, req, GFP_ATOMIC);
@@ -280,6 +290,7 @@ again:
 		sk->sk_state = TCP_SYN_SENT;
 		client->req = req;		/* takes the allocation's ref */
 		spin_unlock(&client->lock);
+		queued = NULL;
 		timeout = client->connect_timeout_set ?
 			  client->connect_timeout_ms :
 			  READ_ONCE(wsp_net(net)->connect_timeout_ms);
@@ -289,7 +300,6 @@ again:
 					   msecs_to_jiffies(timeout));
 		}
 	} else {
-		req->state = WSP_REQ_ACCEPTED;
 		wsp_qos_grant(&granted, &req->qos, &listener->qos);
 		__wsp_establish(listener, req, child, NULL, &granted);
 		child = NULL;
@@ -302,20 +312,19 @@ again:
 	if (!conditional) {
 		wsp_count(net, WSP_MIB_ACCEPTED);
 		wsp_client_notify(client, 0);
-		wsp_req_put(req);
 	}
 	wsp_listener_wake(listener, conditional);
-	sock_put(&listener->sk);
-	return 0;
+	err = 0;
+	goto out_free;
 
 out_unlock:
 	spin_unlock(&listener->lock);
-	if (child) {
-		/* Never published: no peer, no queue. */
+out_free:
+	/* What a change of mode left unused; a child never published. */
+	if (child)
 		wsp_child_free(child);
-	}
-out_put_req:
-	wsp_req_put(req);
+	if (queued)
+		wsp_req_put(queued);
 out_put_listener:
 	sock_put(&listener->sk);
 	return err;
