@@ -20,7 +20,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 VM=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$VM/../.." && pwd)
 WSP_TREE=$(cd "${WSP_TREE:-$REPO}" && pwd)
-CACHE=${WSP_CACHE:-$HOME/.cache/wsp}
+CACHE=${WSP_CACHE:-${HOME:-/root}/.cache/wsp}
 OUT=${WSP_OUT:-$WSP_TREE/out}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 ALL_KERNELS="debug-6.1 stock-6.1"
