@@ -132,7 +132,10 @@ static struct sk_buff *wsp_alloc_skb(struct sock *sk, size_t size, int *err)
 	return skb;
 }
 
-/* Sender side of one connection: the peer, with a reference, or an errno. */
+/* Sender side of one connection: the peer, or an errno.  No reference is
+ * taken: wsk->peer keeps one, and only our own release() (which cannot
+ * run during our sendmsg) or the reset of a never-accepted child drops it.
+ */
 static struct wsp_sock *wsp_send_peer(struct wsp_sock *wsk, int *err)
 {
 	struct sock *sk = &wsk->sk;
@@ -145,8 +148,6 @@ static struct wsp_sock *wsp_send_peer(struct wsp_sock *wsk, int *err)
 		*err = -EPIPE;
 	else
 		peer = wsk->peer;
-	if (peer)
-		sock_hold(&peer->sk);
 	spin_unlock(&wsk->lock);
 	return peer;
 }
@@ -175,11 +176,11 @@ int wsp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		err = -EMSGSIZE;
 		if (len > READ_ONCE(sk->sk_sndbuf) - 32 ||
 		    len > wsp_qos_max_sdu(wsk))
-			goto out_put;
+			goto out_err;
 	}
 	err = wsp_shaper_prepare(wsk);
 	if (err)
-		goto out_put;
+		goto out_err;
 
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	do {
@@ -210,8 +211,6 @@ int wsp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		sent += size;
 	} while (sent < len);
 
-out_put:
-	sock_put(&peer->sk);
 	if (sent)
 		return sent;
 out_err:
@@ -288,6 +287,12 @@ int wsp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	target = stream ? sock_rcvlowat(sk, flags & MSG_WAITALL, len) : 1;
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 
+	/* Nothing queued: wait before taking the lock, not inside it. */
+	if (skb_queue_empty_lockless(&sk->sk_receive_queue)) {
+		err = wsp_wait_for_data(sk, &timeo);
+		if (err)
+			return err;
+	}
 	lock_sock(sk);
 	for (;;) {
 		spin_lock_irq(&sk->sk_receive_queue.lock);
