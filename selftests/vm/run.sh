@@ -35,7 +35,8 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 # --- packages ---------------------------------------------------------------
 
 PKGS="make gcc libc6-dev bc bison flex libelf-dev libssl-dev perl python3
-      cpio gzip xz-utils kmod rsync busybox-static qemu-system-x86 $SRC_PKG"
+      cpio gzip xz-utils kmod rsync busybox-static qemu-system-x86 dkms
+      $SRC_PKG"
 
 apt_install()
 {
