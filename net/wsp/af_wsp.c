@@ -133,7 +133,6 @@ static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
 	wsk = wsp_sk(sk);
 	wsk->transport = &wsp_local_transport;
 	spin_lock_init(&wsk->lock);
-	INIT_HLIST_NODE(&wsk->port_node);
 	INIT_LIST_HEAD(&wsk->req_list);
 	INIT_LIST_HEAD(&wsk->accept_list);
 	INIT_LIST_HEAD(&wsk->accept_node);

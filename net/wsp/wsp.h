@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -28,7 +29,6 @@
 struct eventfd_ctx;
 struct wsp_sock;
 
-#define WSP_PORT_HASH_BITS	8
 #define WSP_EPHEMERAL_LO	49152
 #define WSP_EPHEMERAL_HI	65535
 #define WSP_MAX_BACKLOG_DEF	4096
@@ -56,8 +56,8 @@ struct wsp_mibs {
 
 /* Per network namespace state (net_generic). */
 struct wsp_net {
-	spinlock_t		port_lock;	/* port_hash and all_socks */
-	struct hlist_head	port_hash[1 << WSP_PORT_HASH_BITS];
+	spinlock_t		port_lock;	/* ports and all_socks */
+	struct rhashtable	ports;		/* bound sockets by port */
 	struct list_head	all_socks;
 	u32			next_ephemeral;
 
@@ -173,7 +173,7 @@ struct wsp_sock {
 	 */
 	spinlock_t		lock;
 	u32			port;		/* 0 while unbound */
-	struct hlist_node	port_node;
+	struct rhash_head	port_node;	/* wsp_net.ports */
 	struct list_head	all_node;	/* wsp_net.all_socks */
 
 	struct wsp_sock		*peer;		/* holds a sock reference */
@@ -225,6 +225,7 @@ u32 wsp_backlog_clamp(int backlog, int max_backlog);
 bool wsp_backlog_full(u32 count, u32 cap);
 
 /* Port table, wsp_addr.c. */
+extern const struct rhashtable_params wsp_port_params;
 int wsp_addr_check(const struct sockaddr *addr, int len, u32 *port);
 int wsp_bind_port(struct wsp_sock *wsk, u32 port);
 int wsp_autobind(struct wsp_sock *wsk);

@@ -4,8 +4,7 @@
  * ephemeral binding, and getsockname/getpeername.
  */
 #include <linux/capability.h>
-#include <linux/hash.h>
-#include <linux/random.h>
+#include <linux/rhashtable.h>
 #include <net/net_namespace.h>
 
 #include "wsp.h"
@@ -26,50 +25,62 @@ int wsp_addr_check(const struct sockaddr *addr, int len, u32 *port)
 	return 0;
 }
 
-static struct hlist_head *wsp_port_bucket(struct wsp_net *wn, u32 port)
-{
-	return &wn->port_hash[hash_32(port, WSP_PORT_HASH_BITS)];
-}
+/* The port table: a resizable hash of bound sockets keyed by port, so a
+ * lookup costs the same with 16 sockets bound or a million.  Changes are
+ * made under wsp_net.port_lock, which also makes find-then-insert atomic
+ * and keeps a found socket alive until the caller holds it.
+ */
+const struct rhashtable_params wsp_port_params = {
+	.key_len		= sizeof(u32),
+	.key_offset		= offsetof(struct wsp_sock, port),
+	.head_offset		= offsetof(struct wsp_sock, port_node),
+	.automatic_shrinking	= true,
+};
 
 /* wsp_net.port_lock must be held. */
 static struct wsp_sock *__wsp_port_find(struct wsp_net *wn, u32 port)
 {
-	struct wsp_sock *wsk;
-
-	hlist_for_each_entry(wsk, wsp_port_bucket(wn, port), port_node)
-		if (wsk->port == port)
-			return wsk;
-	return NULL;
+	return rhashtable_lookup_fast(&wn->ports, &port, wsp_port_params);
 }
 
-/* wsp_net.port_lock must be held. */
-static void __wsp_port_insert(struct wsp_net *wn, struct wsp_sock *wsk,
-			      u32 port)
+/* wsp_net.port_lock must be held.  Fails with -EEXIST if @port is taken. */
+static int __wsp_port_insert(struct wsp_net *wn, struct wsp_sock *wsk,
+			     u32 port)
 {
+	int err;
+
 	wsk->port = port;
+	err = rhashtable_lookup_insert_fast(&wn->ports, &wsk->port_node,
+					    wsp_port_params);
+	if (err) {
+		wsk->port = 0;
+		return err;
+	}
 	wsk->bound = true;
-	hlist_add_head(&wsk->port_node, wsp_port_bucket(wn, port));
+	return 0;
 }
 
-/* Pick a free port in net.wsp.ephemeral_ports, starting where the last
- * search stopped.  wsp_net.port_lock must be held.
+/* Bind to a free port in net.wsp.ephemeral_ports, starting where the
+ * last search stopped.  wsp_net.port_lock must be held.
  */
-static int __wsp_port_ephemeral(struct wsp_net *wn, u32 *port)
+static int __wsp_port_ephemeral(struct wsp_net *wn, struct wsp_sock *wsk)
 {
 	u32 lo = READ_ONCE(wn->ephemeral_ports[0]);
 	u32 hi = READ_ONCE(wn->ephemeral_ports[1]);
 	u32 range, i, cand;
+	int err;
 
 	if (lo > hi)
 		return -EADDRINUSE;
 	range = hi - lo + 1;
 	for (i = 0; i < range; i++) {
 		cand = lo + (wn->next_ephemeral + i) % range;
-		if (!__wsp_port_find(wn, cand)) {
+		err = __wsp_port_insert(wn, wsk, cand);
+		if (err == -EEXIST)
+			continue;
+		if (!err)
 			wn->next_ephemeral = cand - lo + 1;
-			*port = cand;
-			return 0;
-		}
+		return err;
 	}
 	return -EADDRINUSE;
 }
@@ -89,13 +100,11 @@ int wsp_bind_port(struct wsp_sock *wsk, u32 port)
 
 	spin_lock(&wn->port_lock);
 	if (!port)
-		err = __wsp_port_ephemeral(wn, &port);
-	else if (__wsp_port_find(wn, port))
-		err = -EADDRINUSE;
-	if (!err)
-		__wsp_port_insert(wn, wsk, port);
+		err = __wsp_port_ephemeral(wn, wsk);
+	else
+		err = __wsp_port_insert(wn, wsk, port);
 	spin_unlock(&wn->port_lock);
-	return err;
+	return err == -EEXIST ? -EADDRINUSE : err;
 }
 
 int wsp_autobind(struct wsp_sock *wsk)
@@ -110,7 +119,8 @@ void wsp_sock_unhash(struct wsp_sock *wsk)
 
 	spin_lock(&wn->port_lock);
 	if (wsk->bound) {
-		hlist_del_init(&wsk->port_node);
+		rhashtable_remove_fast(&wn->ports, &wsk->port_node,
+				       wsp_port_params);
 		wsk->bound = false;
 	}
 	list_del_init(&wsk->all_node);

@@ -4,6 +4,7 @@
  * sockets for /proc, the net.wsp.* sysctls and the counters.
  */
 #include <linux/percpu.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -142,11 +143,9 @@ static int wsp_sysctl_register(struct net *net, struct wsp_net *wn)
 static int __net_init wsp_net_init_one(struct net *net)
 {
 	struct wsp_net *wn = wsp_net(net);
-	int i, err;
+	int err;
 
 	spin_lock_init(&wn->port_lock);
-	for (i = 0; i < ARRAY_SIZE(wn->port_hash); i++)
-		INIT_HLIST_HEAD(&wn->port_hash[i]);
 	INIT_LIST_HEAD(&wn->all_socks);
 	wn->max_backlog = WSP_MAX_BACKLOG_DEF;
 	wn->connect_timeout_ms = WSP_CONNECT_TIMEOUT_DEF;
@@ -154,9 +153,13 @@ static int __net_init wsp_net_init_one(struct net *net)
 	wn->ephemeral_ports[1] = WSP_EPHEMERAL_HI;
 	wn->max_connect_data = WSP_CONNECT_DATA_DEF;
 
+	err = rhashtable_init(&wn->ports, &wsp_port_params);
+	if (err)
+		return err;
+	err = -ENOMEM;
 	wn->mibs = alloc_percpu(struct wsp_mibs);
 	if (!wn->mibs)
-		return -ENOMEM;
+		goto out_ports;
 	err = wsp_sysctl_register(net, wn);
 	if (err)
 		goto out_mibs;
@@ -170,6 +173,8 @@ out_sysctl:
 	kfree(wn->sysctl_table);
 out_mibs:
 	free_percpu(wn->mibs);
+out_ports:
+	rhashtable_destroy(&wn->ports);
 	return err;
 }
 
@@ -181,6 +186,8 @@ static void __net_exit wsp_net_exit_one(struct net *net)
 	unregister_net_sysctl_table(wn->sysctl_hdr);
 	kfree(wn->sysctl_table);
 	free_percpu(wn->mibs);
+	/* Every socket of the namespace is gone, and with it its port. */
+	rhashtable_destroy(&wn->ports);
 }
 
 static struct pernet_operations wsp_net_ops = {
