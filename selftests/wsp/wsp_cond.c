@@ -1153,42 +1153,6 @@ TEST_F(cond, counters)
 
 static char tracing[256];
 
-/* A private tracefs instance (mounting tracefs if needed); "" if none. */
-static const char *trace_instance(void)
-{
-	static const char * const roots[] = {
-		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-	};
-	struct stat st;
-	unsigned int i;
-	char p[300];
-
-	for (i = 0; i < 2; i++) {
-		snprintf(p, sizeof(p), "%s/instances", roots[i]);
-		if (stat(p, &st) && i == 0)
-			mount("nodev", roots[0], "tracefs", 0, NULL);
-		if (stat(p, &st) && i == 1)
-			mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL);
-		if (stat(p, &st))
-			continue;
-		snprintf(tracing, sizeof(tracing),
-			 "%s/instances/wsp_cond_%d", roots[i], getpid());
-		if (mkdir(tracing, 0700) && errno != EEXIST)
-			continue;
-		return tracing;
-	}
-	tracing[0] = '\0';
-	return tracing;
-}
-
-static int trace_write(const char *rel, const char *val)
-{
-	char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", tracing, rel);
-	return wsp_write_file(p, val);
-}
-
 static int count_str(const char *s, const char *pat)
 {
 	int n = 0;
@@ -1206,11 +1170,11 @@ TEST_F(cond, verdict_tracepoint)
 	char p[512], pat[64];
 	int a, b, d;
 
-	if (!trace_instance()[0])
+	if (!wsp_trace_instance(tracing, sizeof(tracing), "wsp_cond")[0])
 		SKIP(return, "no tracefs in this kernel");
-	ASSERT_EQ(0, trace_write("events/wsp/verdict/enable", "1"));
-	ASSERT_EQ(0, trace_write("trace", ""));
-	ASSERT_EQ(0, trace_write("tracing_on", "1"));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "events/wsp/verdict/enable", "1"));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "trace", ""));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "tracing_on", "1"));
 	a = pending_client(self->type, self->port, NULL);
 	b = pending_client(self->type, self->port, NULL);
 	d = pending_client(self->type, self->port, NULL);
@@ -1225,7 +1189,7 @@ TEST_F(cond, verdict_tracepoint)
 
 	snprintf(p, sizeof(p), "%s/trace", tracing);
 	ASSERT_LT(0, wsp_read_file(p, buf, sizeof(buf)));
-	trace_write("events/wsp/verdict/enable", "0");
+	wsp_trace_write(tracing, "events/wsp/verdict/enable", "0");
 	rmdir(tracing);
 	EXPECT_EQ(3, count_str(buf, " verdict:")) TH_LOG("%s", buf);
 	snprintf(pat, sizeof(pat), "lport=%u ", self->port);

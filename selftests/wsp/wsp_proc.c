@@ -303,42 +303,6 @@ TEST_F(proc, verdict_counters)
 
 static char tracing[256];
 
-/* Find or mount tracefs and make a private instance; "" on failure. */
-static const char *trace_instance(void)
-{
-	static const char * const roots[] = {
-		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-	};
-	struct stat st;
-	unsigned int i;
-	char p[300];
-
-	for (i = 0; i < 2; i++) {
-		snprintf(p, sizeof(p), "%s/instances", roots[i]);
-		if (stat(p, &st) && i == 0)
-			mount("nodev", roots[0], "tracefs", 0, NULL);
-		if (stat(p, &st) && i == 1)
-			mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL);
-		if (stat(p, &st))
-			continue;
-		snprintf(tracing, sizeof(tracing), "%s/instances/wsp_selftest_%d",
-			 roots[i], getpid());
-		if (mkdir(tracing, 0700) && errno != EEXIST)
-			continue;
-		return tracing;
-	}
-	tracing[0] = '\0';
-	return tracing;
-}
-
-static int trace_write(const char *rel, const char *val)
-{
-	char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", tracing, rel);
-	return wsp_write_file(p, val);
-}
-
 FIXTURE(trace) {
 	char buf[1 << 16];
 };
@@ -348,22 +312,22 @@ FIXTURE_SETUP(trace)
 	char p[512];
 	struct stat st;
 
-	if (!trace_instance()[0])
+	if (!wsp_trace_instance(tracing, sizeof(tracing), "wsp_selftest")[0])
 		SKIP(return, "no tracefs in this kernel");
 	snprintf(p, sizeof(p), "%s/events/wsp", tracing);
 	ASSERT_EQ(0, stat(p, &st)) TH_LOG("no wsp trace events in %s", p);
-	ASSERT_EQ(0, trace_write("events/wsp/request/enable", "1"));
-	ASSERT_EQ(0, trace_write("events/wsp/accept/enable", "1"));
-	ASSERT_EQ(0, trace_write("events/wsp/withdraw/enable", "1"));
-	ASSERT_EQ(0, trace_write("trace", ""));
-	ASSERT_EQ(0, trace_write("tracing_on", "1"));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "events/wsp/request/enable", "1"));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "events/wsp/accept/enable", "1"));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "events/wsp/withdraw/enable", "1"));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "trace", ""));
+	ASSERT_EQ(0, wsp_trace_write(tracing, "tracing_on", "1"));
 }
 
 FIXTURE_TEARDOWN(trace)
 {
 	if (!tracing[0])
 		return;
-	trace_write("events/wsp/enable", "0");
+	wsp_trace_write(tracing, "events/wsp/enable", "0");
 	rmdir(tracing);
 }
 

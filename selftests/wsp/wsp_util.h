@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -881,6 +882,50 @@ static inline int wsp_interrupting_signal(int sig)
 	sa.sa_handler = wsp_nop_handler;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL);
+}
+
+/* ---- tracepoints ------------------------------------------------------ */
+
+/*
+ * Find or mount tracefs and make a private instance named @tag_<pid>;
+ * its path goes to @dir, which is "" when the kernel has no tracefs.
+ */
+static inline const char *wsp_trace_instance(char *dir, size_t len,
+					     const char *tag)
+{
+	static const char * const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	struct stat st;
+	unsigned int i;
+	char p[300];
+
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/instances", roots[i]);
+		if (stat(p, &st) && i == 0)
+			mount("nodev", roots[0], "tracefs", 0, NULL);
+		if (stat(p, &st) && i == 1)
+			mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL);
+		if (stat(p, &st))
+			continue;
+		snprintf(dir, len, "%s/instances/%s_%d", roots[i], tag,
+			 getpid());
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			continue;
+		return dir;
+	}
+	dir[0] = '\0';
+	return dir;
+}
+
+/* Write @val to the file @rel of the trace instance @dir. */
+static inline int wsp_trace_write(const char *dir, const char *rel,
+				  const char *val)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return wsp_write_file(p, val);
 }
 
 #endif /* __WSP_UTIL_H */
