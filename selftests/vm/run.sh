@@ -220,6 +220,22 @@ build_selftests()
 		sed -n 's|.*/||p' >> "$st/list"
 }
 
+# Copy wsp.ko's dependencies from the stock tree ($KMODS) into the
+# initramfs rooted at $1, deepest first, listed in lib/modules/deps.list.
+copy_module_deps()
+{
+	local r=$1 m
+
+	: > "$r/lib/modules/deps.list"
+	for m in $(modinfo -F depends "$r/lib/modules/wsp.ko" | tr , ' '); do
+		modprobe -S "${KMODS##*/}" -d "${KMODS%/lib/modules/*}" \
+			--show-depends "$m" | awk '$1 == "insmod" {print $2}'
+	done | awk '!seen[$0]++' | while read -r m; do
+		cp "$m" "$r/lib/modules/"
+		echo "${m##*/}" >> "$r/lib/modules/deps.list"
+	done
+}
+
 # A small per-run initramfs: busybox, init, tests, module.
 make_initrd()
 {
@@ -239,17 +255,7 @@ make_initrd()
 			cp "$m" "$r/lib/modules/"
 			echo "${m##*/}" >> "$r/lib/modules/extra.list"
 		done
-	if [ -n "$KMODS" ]; then
-		# Dependencies of wsp.ko in the stock tree, deepest first.
-		: > "$r/lib/modules/deps.list"
-		for m in $(modinfo -F depends "$r/lib/modules/wsp.ko" | tr , ' '); do
-			modprobe -S "${KMODS##*/}" -d "${KMODS%/lib/modules/*}" \
-				--show-depends "$m" | awk '$1 == "insmod" {print $2}'
-		done | awk '!seen[$0]++' | while read -r m; do
-			cp "$m" "$r/lib/modules/"
-			echo "${m##*/}" >> "$r/lib/modules/deps.list"
-		done
-	fi
+	[ -z "$KMODS" ] || copy_module_deps "$r"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$r/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
 	cat > "$r/etc/wspvm.conf" <<-EOF

@@ -67,14 +67,7 @@ cp /bin/busybox "$r/bin/busybox"
 cp "$BENCH/init" "$r/init"
 cp "$OUT/wspbench" "$r/wspbench"
 cp "$D/tree/net/wsp/wsp.ko" "$r/lib/modules/"
-: > "$r/lib/modules/deps.list"
-for m in $(modinfo -F depends "$r/lib/modules/wsp.ko" | tr , ' '); do
-	modprobe -S "${KMODS##*/}" -d "${KMODS%/lib/modules/*}" \
-		--show-depends "$m" | awk '$1 == "insmod" {print $2}'
-done | awk '!seen[$0]++' | while read -r m; do
-	cp "$m" "$r/lib/modules/"
-	echo "${m##*/}" >> "$r/lib/modules/deps.list"
-done
+copy_module_deps "$r"
 echo "WSPBENCH_ARGS='$ARGS'" > "$r/etc/wspbench.conf"
 (cd "$r" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$D/initrd.cpio.gz"
 
