@@ -414,39 +414,41 @@ static int __wsp_accept(struct socket *sock, struct socket *newsock,
 {
 	struct sock *sk = sock->sk;
 	struct wsp_sock *listener = wsp_sk(sk);
-	DEFINE_WAIT(wait);
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct wsp_sock *child;
 	long timeo;
 	int err = 0;
 
 	lock_sock(sk);
 	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	/* Exclusive: one child wakes one accept(). */
+	add_wait_queue_exclusive(sk_sleep(sk), &wait);
 	for (;;) {
 		if (sk->sk_state != TCP_LISTEN) {
 			err = -EINVAL;
-			goto out;
+			break;
 		}
 		child = wsp_accept_dequeue(listener);
 		if (child)
 			break;
 		if (!timeo) {
 			err = -EAGAIN;
-			goto out;
+			break;
 		}
 		if (signal_pending(current)) {
 			err = sock_intr_errno(timeo);
-			goto out;
+			break;
 		}
-		/* Exclusive: one child wakes one accept(). */
-		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
-					  TASK_INTERRUPTIBLE);
+		/* wait_woken() leaves us TASK_RUNNING for lock_sock(). */
 		release_sock(sk);
 		if (list_empty_careful(&listener->accept_list) &&
 		    READ_ONCE(sk->sk_state) == TCP_LISTEN)
-			timeo = schedule_timeout(timeo);
+			timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
 		lock_sock(sk);
-		finish_wait(sk_sleep(sk), &wait);
 	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	if (err)
+		goto out;
 
 	sock_graft(&child->sk, newsock);
 	if (child->passcred)
