@@ -142,14 +142,16 @@ struct wsp_events {
 };
 
 /* Token bucket shaping the sending direction.  Tokens are bytes scaled by
- * NSEC_PER_SEC so that a refill is one multiplication; a send may take
- * the balance below zero, and the next waits until it is positive again.
+ * NSEC_PER_SEC so that a refill is one multiplication.  A send waits for
+ * as many tokens as it carries (a full bucket at most, which a larger one
+ * may overdraw).
  */
 struct wsp_bucket {
 	spinlock_t	lock;		/* taken from the refill timer: _bh */
 	u64		rate;		/* bytes per second, 0 = unshaped */
 	u64		depth;		/* NSEC_PER_SEC * bucket size */
 	s64		tokens;
+	s64		need;		/* tokens the next send waits for */
 	u64		stamp;		/* ktime_get_ns() of the last refill */
 	struct hrtimer	timer;		/* tokens are back: ->sk_write_space */
 };
@@ -276,6 +278,7 @@ void wsp_shaper_reset(struct wsp_sock *wsk);
 int wsp_shaper_prepare(struct wsp_sock *wsk);
 bool wsp_bucket_ready(struct wsp_sock *wsk);
 void wsp_bucket_charge(struct wsp_sock *wsk, size_t len);
+void wsp_bucket_want(struct wsp_sock *wsk, size_t len);
 s64 wsp_tb_refill(s64 tokens, u64 depth, u64 rate, u64 dt_ns);
 u64 wsp_tb_wait_ns(s64 tokens, u64 rate);
 

@@ -191,6 +191,7 @@ int wsp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			size = min_t(size_t, size,
 				     SKB_MAX_HEAD(0) + WSP_SKB_FRAGS_SZ);
 		}
+		wsp_bucket_want(wsk, size);
 		err = wsp_wait_for_room(wsk, &timeo);
 		if (err)
 			break;

@@ -141,6 +141,7 @@ static void wsp_bucket_set(struct wsp_bucket *b,
 	b->rate = rate;
 	b->depth = size * NSEC_PER_SEC;
 	b->tokens = b->depth;
+	b->need = WSP_TB_BYTE;
 	b->stamp = now;
 	spin_unlock_bh(&b->lock);
 }
@@ -189,9 +190,11 @@ bool wsp_bucket_ready(struct wsp_sock *wsk)
 	b->tokens = wsp_tb_refill(b->tokens, b->depth, b->rate,
 				  now - b->stamp);
 	b->stamp = now;
-	ready = b->tokens >= WSP_TB_BYTE;
+	ready = b->tokens >= b->need;
 	if (!ready) {
-		wait = wsp_tb_wait_ns(b->tokens, b->rate);
+		/* Until tokens reach need: as long as from need - 1 byte to 1. */
+		wait = wsp_tb_wait_ns(b->tokens - (b->need - WSP_TB_BYTE),
+				      b->rate);
 		hrtimer_start(&b->timer, ns_to_ktime(wait),
 			      HRTIMER_MODE_REL_SOFT);
 	}
@@ -209,5 +212,25 @@ void wsp_bucket_charge(struct wsp_sock *wsk, size_t len)
 	b = &ext->bucket;
 	spin_lock_bh(&b->lock);
 	b->tokens -= (s64)len * NSEC_PER_SEC;
+	b->need = WSP_TB_BYTE;
+	spin_unlock_bh(&b->lock);
+}
+
+/* The next send is of @len bytes: the sender is ready again only when
+ * that many tokens are there (at most a full bucket, which a larger send
+ * may then overdraw).  So readiness after EAGAIN means the refused send
+ * would now pass, not that a single byte has trickled in.
+ */
+void wsp_bucket_want(struct wsp_sock *wsk, size_t len)
+{
+	struct wsp_ext *ext = wsp_ext(wsk);
+	struct wsp_bucket *b;
+
+	if (!ext || !READ_ONCE(ext->bucket.rate))
+		return;
+	b = &ext->bucket;
+	spin_lock_bh(&b->lock);
+	b->need = clamp_t(s64, (s64)len * NSEC_PER_SEC, WSP_TB_BYTE,
+			  b->depth);
 	spin_unlock_bh(&b->lock);
 }
