@@ -52,7 +52,7 @@ echo "\$ wspcat -l $PORT --conditional -k --answers FIFO --reject-data 'not toda
 	echo $! > "$T/server.pid"
 	wait
 } | awk '{ print "  [server] " $0; fflush() }' &
-exec 3> "$T/answers"
+exec 3<> "$T/answers"	# read-write: the open never blocks
 while ! grep -q " LISTEN $PORT " /proc/net/wsp; do
 	sleep 0.1
 done

@@ -148,7 +148,9 @@ check "no listener: readable error" \
 # 8: timeout while the server does not answer
 mkfifo "$T/ans0"
 server slow -c --answers "$T/ans0"
-exec 3> "$T/ans0"
+# Read-write: opening a FIFO so never blocks, so a SIGCHLD cannot
+# interrupt it (busybox sh does not retry an interrupted open).
+exec 3<> "$T/ans0"
 wait_listen $PORT
 client c7 --timeout 300
 check "--timeout: timed out" \
@@ -159,7 +161,7 @@ kill $SPID 2>/dev/null
 # 9-13: interactive answers: accept, reject, defer then accept
 mkfifo "$T/ans"
 server ask -c -k --answers "$T/ans" --reply "default reply"
-exec 3> "$T/ans"
+exec 3<> "$T/ans"
 wait_listen $PORT
 printf 'accept welcome alice\nr no bob\ndefer 1\na later carol\n' >&3
 client alice -d alice
