@@ -416,13 +416,12 @@ static int __wsp_accept(struct socket *sock, struct socket *newsock,
 	struct wsp_sock *listener = wsp_sk(sk);
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct wsp_sock *child;
+	bool waiting = false;
 	long timeo;
 	int err = 0;
 
 	lock_sock(sk);
 	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
-	/* Exclusive: one child wakes one accept(). */
-	add_wait_queue_exclusive(sk_sleep(sk), &wait);
 	for (;;) {
 		if (sk->sk_state != TCP_LISTEN) {
 			err = -EINVAL;
@@ -439,6 +438,14 @@ static int __wsp_accept(struct socket *sock, struct socket *newsock,
 			err = sock_intr_errno(timeo);
 			break;
 		}
+		/* Queue an exclusive waiter (one child wakes one accept()),
+		 * then look once more before sleeping.
+		 */
+		if (!waiting) {
+			add_wait_queue_exclusive(sk_sleep(sk), &wait);
+			waiting = true;
+			continue;
+		}
 		/* wait_woken() leaves us TASK_RUNNING for lock_sock(). */
 		release_sock(sk);
 		if (list_empty_careful(&listener->accept_list) &&
@@ -446,7 +453,8 @@ static int __wsp_accept(struct socket *sock, struct socket *newsock,
 			timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
 		lock_sock(sk);
 	}
-	remove_wait_queue(sk_sleep(sk), &wait);
+	if (waiting)
+		remove_wait_queue(sk_sleep(sk), &wait);
 	if (err)
 		goto out;
 
