@@ -45,7 +45,10 @@
  *  - A queued request holds a reference on its client; the request itself
  *    holds a reference on its listener for its whole life.
  *  - struct wsp_req is kref counted: one for client->req, one while
- *    queued, one while its timeout work is pending.
+ *    queued, one while its timeout work is pending.  A request that
+ *    automatic accept decides at once lives on the connecting task's
+ *    stack and is never seen after connect() returns.
+ *  - The Winsock extras (wsk->ext) are freed only with the socket.
  *  - A child on accept_list is owned by that list (its initial reference).
  *  - Each outstanding skb charges its sender's sk_wmem_alloc; readers
  *    free skbs, which wakes the sender through ->sk_write_space.
