@@ -416,18 +416,22 @@ static inline int wsp_close(int *fd)
 }
 
 /*
- * Bound listener: @port 0 binds an ephemeral port.  Returns the fd, or -1
- * with errno set.  *out_port gets the bound port when non-NULL.
+ * Listener, conditional or not: @port 0 binds an ephemeral port.  Returns
+ * the fd, or -1 with errno set.  *out_port gets the bound port when
+ * non-NULL.  Conditional mode is set before listen(), so no request can
+ * slip in automatically.
  */
-static inline int wsp_listener(int type, __u32 port, int backlog,
-			       __u32 *out_port)
+static inline int wsp_listener_mode(int type, __u32 port, int backlog,
+				    __u32 *out_port, bool conditional)
 {
 	int fd, e;
 
 	fd = wsp_socket(type);
 	if (fd < 0)
 		return -1;
-	if (wsp_bind(fd, port) || listen(fd, backlog))
+	if ((conditional &&
+	     wsp_set_int(fd, SOL_WSP, WSP_CONDITIONAL_ACCEPT, 1)) ||
+	    wsp_bind(fd, port) || listen(fd, backlog))
 		goto err;
 	if (out_port) {
 		long long p = wsp_local_port(fd);
@@ -444,6 +448,12 @@ err:
 	return -1;
 }
 
+static inline int wsp_listener(int type, __u32 port, int backlog,
+			       __u32 *out_port)
+{
+	return wsp_listener_mode(type, port, backlog, out_port, false);
+}
+
 /*
  * Conditional listener: requests wait for a verdict, so connects to it
  * stay pending until withdrawn, timed out, or the listener goes away.
@@ -451,28 +461,7 @@ err:
 static inline int wsp_cond_listener(int type, __u32 port, int backlog,
 				    __u32 *out_port)
 {
-	int fd, e;
-
-	/* Conditional before listen(): no request may slip in automatically. */
-	fd = wsp_socket(type);
-	if (fd < 0)
-		return -1;
-	if (wsp_set_int(fd, SOL_WSP, WSP_CONDITIONAL_ACCEPT, 1) ||
-	    wsp_bind(fd, port) || listen(fd, backlog))
-		goto err;
-	if (out_port) {
-		long long p = wsp_local_port(fd);
-
-		if (p < 0)
-			goto err;
-		*out_port = p;
-	}
-	return fd;
-err:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return wsp_listener_mode(type, port, backlog, out_port, true);
 }
 
 /* Blocking client: returns the connected fd, or -1 with errno set. */
