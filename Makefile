@@ -3,6 +3,7 @@
 # Out-of-tree build of wsp.ko, plus the developer targets.
 #
 #   make                 build wsp.ko against $(KDIR)
+#   make compat-report   what each compat probe found for $(KDIR)
 #   make install         wsp.ko into /lib/modules/$(KVER)/extra, depmod,
 #                        and the header into /usr/include/linux (DESTDIR=
 #                        stages); make uninstall removes both
@@ -22,10 +23,16 @@ COMPAT := net/wsp/compat/compat.h
 
 all: modules
 
-$(COMPAT): net/wsp/compat/gen-compat.sh $(wildcard net/wsp/compat/probes/*.c)
-	@net/wsp/compat/gen-compat.sh $(KDIR) $@
+# Probed for each build: the file is rewritten (and everything rebuilt)
+# only when KDIR, its release or config, or the probes change.
+$(COMPAT): FORCE
+	@$(CURDIR)/net/wsp/compat/gen-compat.sh $(KDIR) $@
 
 compat: $(COMPAT)
+
+# What each probe found for $(KDIR).
+compat-report:
+	@$(CURDIR)/net/wsp/compat/gen-compat.sh $(KDIR) --report
 
 modules: $(COMPAT)
 	$(MAKE) -C $(KDIR) M=$(PWD) modules
@@ -34,7 +41,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 	rm -f $(COMPAT)
 
-.PHONY: all compat modules clean
+.PHONY: all compat compat-report modules clean FORCE
 
 # Installation (the kernel's modules_install puts wsp.ko in
 # extra/net/wsp/).  KVER is the release of the kernel in $(KDIR) (its

@@ -178,8 +178,7 @@ struct wsp_sock *wsp_child_alloc(struct wsp_sock *listener)
 	sock_valbool_flag(sk, SOCK_URGINLINE, sock_flag(lsk, SOCK_URGINLINE));
 	sk->sk_priority = READ_ONCE(lsk->sk_priority);
 	sk->sk_mark = READ_ONCE(lsk->sk_mark);
-	child->passcred = lsk->sk_socket &&
-			  test_bit(SOCK_PASSCRED, &lsk->sk_socket->flags);
+	child->passcred = wsp_sk_passcred(lsk);
 	child->connect_timeout_ms = listener->connect_timeout_ms;
 	child->connect_timeout_set = listener->connect_timeout_set;
 	child->port = listener->port;
@@ -462,8 +461,7 @@ static int __wsp_accept(struct socket *sock, struct socket *newsock,
 		goto out;
 
 	sock_graft(&child->sk, newsock);
-	if (child->passcred)
-		set_bit(SOCK_PASSCRED, &newsock->flags);
+	wsp_sock_set_passcred(newsock, child->passcred);
 	newsock->state = SS_CONNECTED;
 
 	trace_accept(listener->port, child->peer_port);

@@ -29,6 +29,35 @@
 struct eventfd_ctx;
 struct wsp_sock;
 
+/* SO_PASSCRED, which AF_WSP only carries from a listener to its accepted
+ * sockets.  From 6.16 it lives in the sock, and the socket core refuses it
+ * on AF_WSP (sk_may_scm_recv()), so there it is never set.
+ */
+static inline bool wsp_sk_passcred(const struct sock *sk)
+{
+#ifdef COMPAT_HAVE_SK_SCM_CREDENTIALS
+	return sk->sk_scm_credentials;
+#else
+	return sk->sk_socket && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags);
+#endif
+}
+
+/* Before the socket is visible to userspace. */
+static inline void wsp_sock_set_passcred(struct socket *sock, bool on)
+{
+#ifdef COMPAT_HAVE_SK_SCM_CREDENTIALS
+	sock->sk->sk_scm_credentials = on;
+#else
+	assign_bit(SOCK_PASSCRED, &sock->flags, on);
+#endif
+}
+
+#ifdef COMPAT_HAVE_SOCK_I_INO_U64
+#define WSP_INO_FMT	"%llu"
+#else
+#define WSP_INO_FMT	"%lu"
+#endif
+
 #define WSP_EPHEMERAL_LO	49152
 #define WSP_EPHEMERAL_HI	65535
 #define WSP_MAX_BACKLOG_DEF	4096

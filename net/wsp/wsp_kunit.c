@@ -16,6 +16,13 @@
 
 #include "wsp.h"
 
+/* 6.19: kernel_bind() and kernel_connect() take a sockaddr_unsized. */
+#ifdef COMPAT_HAVE_KERNEL_BIND_UNSIZED
+typedef struct sockaddr_unsized wsp_kaddr_t;
+#else
+typedef struct sockaddr wsp_kaddr_t;
+#endif
+
 static void wsp_test_backlog_clamp(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, wsp_backlog_clamp(0, 4096), 1U);
@@ -59,7 +66,7 @@ static int wsp_test_bind(struct socket *sock, u32 port)
 	struct sockaddr_wsp a;
 
 	wsp_test_addr(&a, port);
-	return kernel_bind(sock, (struct sockaddr *)&a, sizeof(a));
+	return kernel_bind(sock, (wsp_kaddr_t *)&a, sizeof(a));
 }
 
 static int wsp_test_connect(struct socket *sock, u32 port, int flags)
@@ -67,7 +74,7 @@ static int wsp_test_connect(struct socket *sock, u32 port, int flags)
 	struct sockaddr_wsp a;
 
 	wsp_test_addr(&a, port);
-	return kernel_connect(sock, (struct sockaddr *)&a, sizeof(a), flags);
+	return kernel_connect(sock, (wsp_kaddr_t *)&a, sizeof(a), flags);
 }
 
 static int wsp_test_setint(struct socket *sock, int opt, int val)
@@ -461,8 +468,8 @@ kunit_test_suite(wsp_test_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for AF_WSP");
-#ifdef COMPAT_HAVE_MODULE_IMPORT_NS_IDENT
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
-#else
+#ifdef COMPAT_HAVE_MODULE_IMPORT_NS_STRING
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+#else
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 #endif

@@ -70,7 +70,7 @@ static int wsp_seq_show(struct seq_file *seq, void *v)
 	}
 	wsk = list_entry(v, struct wsp_sock, all_node);
 	sk = &wsk->sk;
-	seq_printf(seq, "%lu %s %s %u %u %u %u %d %d %d\n",
+	seq_printf(seq, WSP_INO_FMT " %s %s %u %u %u %u %d %d %d\n",
 		   sock_i_ino(sk),
 		   sk->sk_type == SOCK_STREAM ? "STREAM" : "SEQPACKET",
 		   wsp_state_name(wsk), READ_ONCE(wsk->port),

@@ -150,8 +150,13 @@ static void wsp_bucket_set(struct wsp_bucket *b,
 void wsp_bucket_init(struct wsp_bucket *b, const struct wsp_flowspec *fs)
 {
 	spin_lock_init(&b->lock);
+#ifdef COMPAT_HAVE_HRTIMER_SETUP
+	hrtimer_setup(&b->timer, wsp_bucket_fire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_SOFT);
+#else
 	hrtimer_init(&b->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	b->timer.function = wsp_bucket_fire;
+#endif
 	wsp_bucket_set(b, fs, ktime_get_ns());
 }
 

@@ -544,9 +544,13 @@ out_unlock:
 	return err;
 }
 
+/* Connect timeouts need no particular CPU.  WQ_UNBOUND also exists on
+ * every kernel, where WQ_PERCPU (the other explicit choice that 7.x
+ * demands) is new in 6.17.
+ */
 int wsp_req_init(void)
 {
-	wsp_wq = alloc_workqueue("wsp", 0, 0);
+	wsp_wq = alloc_workqueue("wsp", WQ_UNBOUND, 0);
 	return wsp_wq ? 0 : -ENOMEM;
 }
 
