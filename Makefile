@@ -14,7 +14,7 @@
 #   make bench           AF_WSP vs AF_UNIX and TCP, stock kernel, -smp 1
 #
 # The developer targets take the sources from $(WSP_TREE), by default this
-# tree; KERNELS picks the kernels for check (debug-6.1 stock-6.1), KERNEL
+# tree; KERNELS picks the kernels for check (default: all five), KERNEL
 # the one for vm.  Everything is done by selftests/vm/run.sh.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -73,7 +73,7 @@ uninstall:
 .PHONY: install uninstall
 
 WSP_TREE ?= $(CURDIR)
-KERNELS ?= debug-6.1 stock-6.1
+KERNELS ?= debug-6.1 stock-6.1 stock-6.12 stock-7.x debug-7.x
 KERNEL ?= debug-6.1
 RUN = WSP_TREE="$(WSP_TREE)" KERNELS="$(KERNELS)" KERNEL="$(KERNEL)" \
 	$(CURDIR)/selftests/vm/run.sh

@@ -10,6 +10,7 @@
 #   run.sh style            checkpatch (from linux-source) over our sources
 #   run.sh sparse           sparse (C=2) over the module, debug kernel
 #   run.sh packages         print the Debian packages the harness needs
+#   run.sh kernel           build or fetch $KERNEL only (and print its KDIR)
 #
 # Environment: WSP_TREE (sources under test, default: this repo), KERNELS,
 # KERNEL, WSP_CACHE (default ~/.cache/wsp), WSP_OUT (default $WSP_TREE/out),
@@ -23,10 +24,11 @@ WSP_TREE=$(cd "${WSP_TREE:-$REPO}" && pwd)
 CACHE=${WSP_CACHE:-${HOME:-/root}/.cache/wsp}
 OUT=${WSP_OUT:-$WSP_TREE/out}
 JOBS=${JOBS:-$(($(nproc) + 1))}
-ALL_KERNELS="debug-6.1 stock-6.1"
+ALL_KERNELS="debug-6.1 stock-6.1 stock-6.12 stock-7.x debug-7.x"
 KERNELS=${KERNELS:-$ALL_KERNELS}
 SRC_PKG=linux-source-6.1
 SRC=$CACHE/src/$SRC_PKG
+MIRROR=${WSP_MIRROR:-http://deb.debian.org/debian}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}	# per kselftest binary, in the guest
 
 log() { echo "# $(date +%T) $*" >&2; }
@@ -35,8 +37,11 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 # --- packages ---------------------------------------------------------------
 
 PKGS="make gcc libc6-dev bc bison flex libelf-dev libssl-dev perl python3
-      cpio gzip xz-utils kmod rsync busybox-static qemu-system-x86 dkms
-      $SRC_PKG"
+      cpio gzip xz-utils zstd kmod rsync busybox-static qemu-system-x86 dkms
+      debootstrap util-linux $SRC_PKG"
+# What a trixie or sid user needs to build the module (and DKMS), inside
+# that suite's chroot.  linux-headers-amd64 comes on top.
+CHROOT_PKGS="gcc,make,libc6-dev,kmod,bc,bison,flex,libelf-dev,libssl-dev,perl,rsync,dkms,xz-utils,zstd"
 
 apt_install()
 {
@@ -62,6 +67,106 @@ stock_abi()
 		sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1
 }
 
+# --- suites: debootstrapped chroots of trixie and sid -----------------------
+#
+# $CACHE/chroot/<suite> is a minbase chroot with the suite's own gcc and
+# linux-headers-amd64: the module is built there exactly as a user (or
+# DKMS) of that suite builds it.  Its package lists are refreshed once a
+# day; the kernels taken from it are cached by their ABI.
+
+suite_of()
+{
+	case $1 in
+	stock-6.12) echo trixie ;;
+	stock-7.x | debug-7.x) echo sid ;;
+	esac
+}
+
+# in_chroot SUITE TREE CMD...: CMD in the suite's chroot, with /proc and
+# (unless TREE is empty) TREE bind-mounted on /build, in a mount namespace
+# of its own: nothing stays mounted, and concurrent runs do not meet.
+in_chroot()
+{
+	local d=$CACHE/chroot/$1 tree=$2
+	shift 2
+	unshare -m --propagation private sh -c '
+		d=$1 t=$2
+		shift 2
+		mount -t proc proc "$d/proc" || exit 1
+		[ -z "$t" ] || mount --bind "$t" "$d/build" || exit 1
+		exec chroot "$d" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 "$@"' sh "$d" "$tree" "$@"
+}
+
+prepare_suite()
+{
+	local suite=$1 d=$CACHE/chroot/$1 today
+	today=$(date +%F)
+	[ -f "$d/.wsp-ready" ] &&
+		[ "$(cat "$d/.wsp-updated" 2>/dev/null)" = "$today" ] && return 0
+	mkdir -p "$CACHE/chroot"
+	(
+		flock 9
+		if [ ! -f "$d/.wsp-base" ]; then
+			log "debootstrap $suite (log: $d.log)"
+			rm -rf "$d.tmp"
+			debootstrap --variant=minbase --include="$CHROOT_PKGS" \
+				"$suite" "$d.tmp" "$MIRROR" > "$d.log" 2>&1 ||
+				{ tail -20 "$d.log"; exit 1; }
+			# A suite's Release file can outlive its Valid-Until
+			# on a mirror snapshot; the signature still counts.
+			echo 'Acquire::Check-Valid-Until "false";' \
+				> "$d.tmp/etc/apt/apt.conf.d/99wsp"
+			mkdir -p "$d.tmp/build"
+			rm -rf "$d" && mv "$d.tmp" "$d"
+			touch "$d/.wsp-base"
+		fi
+		[ -f "$d/.wsp-ready" ] &&
+			[ "$(cat "$d/.wsp-updated" 2>/dev/null)" = "$today" ] &&
+			exit 0
+		log "$suite: apt-get update, linux-headers-amd64"
+		in_chroot "$suite" "" sh -c 'export DEBIAN_FRONTEND=noninteractive
+			apt-get update -q &&
+			apt-get install -y -q --no-install-recommends \
+				linux-headers-amd64' >> "$d.log" 2>&1 ||
+			{ tail -20 "$d.log"; exit 1; }
+		echo "$today" > "$d/.wsp-updated"
+		touch "$d/.wsp-ready"
+	) 9>"$d.lock"
+}
+
+# The ABI of a suite's current stock kernel, e.g. 6.12.117+deb13.
+suite_abi()
+{
+	chroot "$CACHE/chroot/$1" apt-cache depends linux-headers-amd64 \
+		2>/dev/null |
+		sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1
+}
+
+# suite_fetch SUITE DIR PKG...: the packages, extracted (not installed)
+# under DIR/root, once.
+suite_fetch()
+{
+	local suite=$1 d=$2 p
+	shift 2
+	[ -f "$d/.wsp-done" ] && return 0
+	mkdir -p "${d%/*}"
+	(
+		flock 9
+		[ -f "$d/.wsp-done" ] && exit 0
+		log "$suite: fetching $*"
+		rm -rf "$d" && mkdir -p "$d/deb" "$CACHE/chroot/$suite/tmp/wsp-deb"
+		in_chroot "$suite" "" sh -c 'cd /tmp/wsp-deb && rm -f *.deb &&
+			apt-get download -q "$@"' sh "$@" >&2 || exit 1
+		mv "$CACHE/chroot/$suite"/tmp/wsp-deb/*.deb "$d/deb/"
+		for p in "$d"/deb/*.deb; do
+			dpkg-deb -x "$p" "$d/root" || exit 1
+		done
+		rm -rf "$d/deb"
+		touch "$d/.wsp-done"
+	) 9>"$d.lock"
+}
+
 # --- kernels ----------------------------------------------------------------
 
 extract_source()
@@ -81,19 +186,23 @@ extract_source()
 	) 9>"$SRC.lock"
 }
 
-# The debug kernel is keyed by the source version and the config fragments.
+# A debug kernel is keyed by its source version and config fragments:
+# debug_kdir NAME SRC FRAGMENT...
 debug_kdir()
 {
-	local key
-	key=$({ echo recipe=1; cat "$SRC.version" \
-		"$VM"/config/base.config "$VM"/config/debug.config; } |
+	local name=$1 src=$2 key
+	shift 2
+	key=$({ echo recipe=1; cat "$src.version" "$@"; } |
 		sha256sum | cut -c1-16)
-	echo "$CACHE/kernels/debug-6.1-$key"
+	echo "$CACHE/kernels/$name-$key"
 }
 
+# build_debug_kernel O SRC FRAGMENT...
 build_debug_kernel()
 {
-	local o=$1 frag=("$VM"/config/base.config "$VM"/config/debug.config)
+	local o=$1 src=$2 frag
+	shift 2
+	frag=("$@")
 	[ -f "$o/.wsp-built" ] && return 0
 	mkdir -p "$CACHE/kernels"
 	(
@@ -101,18 +210,18 @@ build_debug_kernel()
 		[ -f "$o/.wsp-built" ] && exit 0
 		log "building the debug kernel in $o (log: $o.log)"
 		{
-			make -C "$SRC" O="$o" allnoconfig &&
-			"$SRC"/scripts/kconfig/merge_config.sh -m -O "$o" \
+			make -C "$src" O="$o" allnoconfig &&
+			"$src"/scripts/kconfig/merge_config.sh -m -O "$o" \
 				"$o/.config" "${frag[@]}" &&
-			make -C "$SRC" O="$o" olddefconfig
+			make -C "$src" O="$o" olddefconfig
 		} > "$o.log" 2>&1 || { tail -30 "$o.log"; exit 1; }
 		# A symbol that Kconfig silently dropped would make the run
 		# lie about what it checks: refuse.
-		grep -h '^CONFIG_.*=y$' "${frag[@]}" | while read -r opt; do
+		grep -h '^CONFIG_.*=[ym]$' "${frag[@]}" | while read -r opt; do
 			grep -qx "$opt" "$o/.config" ||
 				{ echo "config fragment: $opt did not stick"; exit 1; }
 		done
-		make -C "$SRC" O="$o" -j"$JOBS" bzImage modules >> "$o.log" 2>&1 ||
+		make -C "$src" O="$o" -j"$JOBS" bzImage modules >> "$o.log" 2>&1 ||
 			{ tail -40 "$o.log"; exit 1; }
 		touch "$o/.wsp-built"
 	) 9>"$o.lock"
@@ -142,15 +251,71 @@ fetch_stock_kernel()
 	) 9>"$CACHE/stock/$abi.lock"
 }
 
+# sid's newest linux-source-7.x, extracted to $CACHE/src and hooked into
+# net/Kconfig and net/Makefile: AF_WSP is built there in tree, as
+# net/wsp, which proves the in-tree Kbuild and compat/mainline.h.
+SRC7=""
+extract_source7()
+{
+	local pkg ver d
+	prepare_suite sid || return 1
+	pkg=$(chroot "$CACHE/chroot/sid" apt-cache depends linux-source |
+		sed -n 's/.*Depends: \(linux-source-7\.[0-9]*\)$/\1/p' | head -1)
+	[ -n "$pkg" ] || { echo "sid has no linux-source-7.x"; return 1; }
+	ver=$(chroot "$CACHE/chroot/sid" apt-cache show --no-all-versions "$pkg" |
+		sed -n 's/^Version: //p')
+	SRC7=$CACHE/src/$pkg
+	[ "$(cat "$SRC7.version" 2>/dev/null)" = "$ver" ] && return 0
+	d=$CACHE/dl/$pkg-$ver
+	suite_fetch sid "$d" "$pkg" || return 1
+	(
+		flock 9
+		[ "$(cat "$SRC7.version" 2>/dev/null)" = "$ver" ] && exit 0
+		log "extracting $pkg $ver"
+		rm -rf "$SRC7.tmp" && mkdir "$SRC7.tmp"
+		tar -C "$SRC7.tmp" -xf "$d/root/usr/src/$pkg.tar.xz" || exit 1
+		grep -q net/wsp/Kconfig "$SRC7.tmp/$pkg/net/Kconfig" ||
+			sed -i '/^source "net\/unix\/Kconfig"/a source "net/wsp/Kconfig"' \
+				"$SRC7.tmp/$pkg/net/Kconfig"
+		grep -q '^source "net/wsp/Kconfig"' "$SRC7.tmp/$pkg/net/Kconfig" ||
+			{ echo "cannot hook net/wsp into net/Kconfig"; exit 1; }
+		echo 'obj-$(CONFIG_WSP)		+= wsp/' >> "$SRC7.tmp/$pkg/net/Makefile"
+		rm -rf "$SRC7" && mv "$SRC7.tmp/$pkg" "$SRC7" && rmdir "$SRC7.tmp"
+		rm -rf "$d"
+		echo "$ver" > "$SRC7.version"
+	) 9>"$SRC7.lock"
+}
+
+# Drop the tree's sources into the 7.x source as net/wsp.  Not rsync -a:
+# a file that changed must look newer than its object.
+intree_sync()
+{
+	rsync -r --checksum --delete --exclude=compat/compat.h \
+		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='.*.cmd' --exclude=modules.order \
+		"$WSP_TREE/net/wsp/" "$SRC7/net/wsp/" &&
+	rsync -r --checksum "$WSP_TREE/include/uapi/linux/wsp.h" \
+		"$SRC7/include/uapi/linux/wsp.h"
+}
+
+DEBUG7_FRAGS=("$VM"/config/base.config "$VM"/config/debug.config
+	      "$VM"/config/wsp-intree.config)
+
 # Fills KIMAGE, KDIR, KMODS (modules tree for dependencies, or empty),
-# KDEBUG and KTIMEOUT for a kernel label, building or fetching as needed.
+# KDEBUG, KTIMEOUT, KSUITE (chroot to build the module in, or empty) and
+# KINTREE (1: the module is built inside the kernel tree) for a kernel
+# label, building or fetching as needed.
 prepare_kernel()
 {
+	KSUITE=$(suite_of "$1")
+	KINTREE=0
 	case $1 in
 	debug-6.1)
 		extract_source || return 1
-		KDIR=$(debug_kdir)
-		build_debug_kernel "$KDIR" || return 1
+		KDIR=$(debug_kdir debug-6.1 "$SRC" "$VM"/config/base.config \
+			"$VM"/config/debug.config)
+		build_debug_kernel "$KDIR" "$SRC" "$VM"/config/base.config \
+			"$VM"/config/debug.config || return 1
 		KIMAGE=$KDIR/arch/x86/boot/bzImage
 		KMODS=""
 		KDEBUG=1
@@ -168,6 +333,53 @@ prepare_kernel()
 		KDEBUG=0
 		KTIMEOUT=${STOCK_TIMEOUT:-600}
 		;;
+	stock-6.12 | stock-7.x)
+		local abi d
+		prepare_suite "$KSUITE" || return 1
+		abi=$(suite_abi "$KSUITE")
+		[ -n "$abi" ] || { echo "no stock kernel ABI in $KSUITE"; return 1; }
+		d=$CACHE/stock/$abi
+		# trixie ships the image and its modules as linux-image-*-unsigned;
+		# sid ships the bare image as linux-binary-unsigned-*.
+		if [ "$KSUITE" = trixie ]; then
+			suite_fetch "$KSUITE" "$d" linux-image-$abi-amd64-unsigned ||
+				return 1
+		else
+			suite_fetch "$KSUITE" "$d" linux-binary-unsigned-$abi-amd64 ||
+				return 1
+		fi
+		KIMAGE=$(ls "$d"/root/boot/vmlinuz-$abi-amd64 \
+			"$d"/root/usr/lib/modules/$abi-amd64/vmlinuz.unsigned \
+			2>/dev/null | head -1)
+		[ -n "$KIMAGE" ] || { echo "no kernel image in $d"; return 1; }
+		KMODS=""
+		for m in "$d"/root/lib/modules/$abi-amd64 \
+			 "$d"/root/usr/lib/modules/$abi-amd64; do
+			[ -f "$m/modules.builtin" ] && KMODS=$m
+		done
+		[ -z "$KMODS" ] || [ -f "$KMODS/modules.dep" ] ||
+			depmod -b "${KMODS%/lib/modules/*}" "$abi-amd64" || return 1
+		KDIR=/usr/src/linux-headers-$abi-amd64
+		[ -d "$CACHE/chroot/$KSUITE$KDIR" ] ||
+			{ echo "no $KDIR in the $KSUITE chroot"; return 1; }
+		KDEBUG=0
+		KTIMEOUT=${STOCK_TIMEOUT:-600}
+		;;
+	debug-7.x)
+		extract_source7 || return 1
+		KDIR=$(debug_kdir debug-7.x "$SRC7" "${DEBUG7_FRAGS[@]}")
+		if [ ! -f "$KDIR/.wsp-built" ]; then
+			(flock 9; intree_sync) 9>"$KDIR.lock" || return 1
+			build_debug_kernel "$KDIR" "$SRC7" "${DEBUG7_FRAGS[@]}" ||
+				return 1
+		fi
+		KIMAGE=$KDIR/arch/x86/boot/bzImage
+		KMODS=""
+		KSUITE=""
+		KINTREE=1
+		KDEBUG=1
+		KTIMEOUT=${DEBUG_TIMEOUT:-1200}
+		;;
 	*)
 		die "unknown kernel '$1' (have: $ALL_KERNELS)"
 		;;
@@ -176,22 +388,53 @@ prepare_kernel()
 
 # --- module and tests -------------------------------------------------------
 
-# Each kernel gets its own copy of the tree: compat.h differs per kernel.
+# Each kernel gets its own copy of the tree, built with W=1: on the host
+# (bookworm, debug-6.1), in the suite's chroot with its own gcc and
+# headers (trixie, sid), or inside the 7.x source (debug-7.x, where the
+# objects are copied back to the tree so that the rest does not care).
+# The compat probes' findings go to $OUT/LABEL/compat.txt.
 build_module()
 {
-	local label=$1 tree=$OUT/$1/tree
+	local label=$1 tree=$OUT/$1/tree log=$OUT/$1/build.log m
 	mkdir -p "$tree"
-	if [ "$(cat "$OUT/$label/kdir" 2>/dev/null)" != "$KDIR" ]; then
-		rm -rf "$tree" && mkdir -p "$tree"
-		echo "$KDIR" > "$OUT/$label/kdir"
-	fi
 	rsync -a --delete --exclude=/.git --exclude=/out \
 		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='.*.cmd' --exclude=modules.order \
 		--exclude=Module.symvers --exclude=net/wsp/compat/compat.h \
 		"$WSP_TREE/" "$tree/"
-	make -C "$tree" KDIR="$KDIR" > "$OUT/$label/build.log" 2>&1 &&
-		[ -f "$tree/net/wsp/wsp.ko" ]
+	: > "$log"
+	if [ "$KINTREE" = 1 ]; then
+		echo "in tree: net/wsp of $SRC7, compat/mainline.h" \
+			> "$OUT/$label/compat.txt"
+		(
+			flock 9
+			intree_sync &&
+			make -C "$SRC7" O="$KDIR" -j"$JOBS" W=1 \
+				net/wsp/wsp.ko net/wsp/wsp_kunit.ko &&
+			for m in wsp wsp_kunit; do
+				cp "$KDIR/net/wsp/$m.ko" "$tree/net/wsp/" || exit 1
+			done
+		) 9>"$KDIR.lock" >> "$log" 2>&1 || return 1
+	elif [ -n "$KSUITE" ]; then
+		in_chroot "$KSUITE" "$tree" make -s -C /build KDIR="$KDIR" \
+			compat-report > "$OUT/$label/compat.txt" 2>&1 &&
+		in_chroot "$KSUITE" "$tree" make -C /build KDIR="$KDIR" W=1 \
+			>> "$log" 2>&1 || return 1
+	else
+		make -s -C "$tree" KDIR="$KDIR" compat-report \
+			> "$OUT/$label/compat.txt" 2>&1 &&
+		make -C "$tree" KDIR="$KDIR" W=1 >> "$log" 2>&1 || return 1
+	fi
+	[ -f "$tree/net/wsp/wsp.ko" ] || return 1
+	for m in "$tree"/net/wsp/*.ko; do
+		modinfo "$m" > /dev/null || return 1
+	done
+}
+
+# W=1 must be quiet: every warning in the module's build log.
+build_warnings()
+{
+	grep -E '(warning|error):' "$OUT/$1/build.log" || true
 }
 
 # Contract with selftests/wsp/Makefile (see README): it includes lib.mk
@@ -366,15 +609,28 @@ report_vm()
 
 # Host-side checks: each script in host-tests prints TAP lines.  They run
 # while the VMs boot; report_host_tests collects them.
+# The compat probes' own check (tools/compat-test.sh) takes the kernel
+# trees that this run built for the host: HOST_KDIRS, and MAINLINE_KDIR
+# for the in-tree kernel, whose probes mainline.h must match.
+HOST_KDIRS=""
+MAINLINE_KDIR=""
 start_host_tests()
 {
 	local h
 	: > "$OUT/host-tests.out"
-	for h in $(sed 's/#.*//' "$VM/host-tests" 2>/dev/null); do
-		[ -x "$WSP_TREE/$h" ] || { log "no $h in $WSP_TREE"; continue; }
-		WSP_TREE="$WSP_TREE" "$WSP_TREE/$h" >> "$OUT/host-tests.out" 2>&1 ||
-			echo "not ok 0 $h exited with status $?" >> "$OUT/host-tests.out"
-	done &
+	{
+		for h in $(sed 's/#.*//' "$VM/host-tests" 2>/dev/null); do
+			[ -x "$WSP_TREE/$h" ] ||
+				{ log "no $h in $WSP_TREE"; continue; }
+			WSP_TREE="$WSP_TREE" "$WSP_TREE/$h" ||
+				echo "not ok 0 $h exited with status $?"
+		done
+		if [ -n "$HOST_KDIRS" ] && [ -x "$WSP_TREE/tools/compat-test.sh" ]; then
+			WSP_TREE="$WSP_TREE" MAINLINE_KDIR="$MAINLINE_KDIR" \
+				"$WSP_TREE/tools/compat-test.sh" $HOST_KDIRS ||
+				echo "not ok 0 compat-test.sh exited with status $?"
+		fi
+	} >> "$OUT/host-tests.out" 2>&1 &
 	HOSTPID=$!
 }
 
@@ -391,9 +647,49 @@ report_host_tests()
 	done < "$OUT/host-tests.out"
 }
 
+# The distribution path per suite: tools/dkms-test.sh against each stock
+# kernel's headers, on the host for bookworm and in the chroot for the
+# others.  Runs in the background with the VMs; report_dkms collects it.
+declare -A DKMS_KVER
+start_dkms()
+{
+	local label
+	for label in "${!DKMS_KVER[@]}"; do
+		: > "$OUT/$label/dkms.out"
+	done
+	for label in "${!DKMS_KVER[@]}"; do
+		if [ -n "$(suite_of "$label")" ]; then
+			in_chroot "$(suite_of "$label")" "$OUT/$label/tree" \
+				env WSP_TREE=/build /build/tools/dkms-test.sh \
+				"${DKMS_KVER[$label]}"
+		else
+			WSP_TREE="$OUT/$label/tree" "$WSP_TREE"/tools/dkms-test.sh \
+				"${DKMS_KVER[$label]}"
+		fi > "$OUT/$label/dkms.out" 2>&1 ||
+			echo "not ok 0 dkms-test.sh exited with status $?" \
+				>> "$OUT/$label/dkms.out"
+	done &
+	DKMSPID=$!
+}
+
+report_dkms()
+{
+	local label line
+	wait $DKMSPID || true
+	for label in "${!DKMS_KVER[@]}"; do
+		while read -r line; do
+			case $line in
+			"ok "*) tap ok "$label: ${line#ok [0-9]* }" ;;
+			"not ok "*) tap fail "$label: ${line#not ok [0-9]* }" ;;
+			*) echo "# $label: $line" ;;
+			esac
+		done < "$OUT/$label/dkms.out"
+	done
+}
+
 check()
 {
-	local label started=""
+	local label started="" warn
 	for label in $KERNELS; do
 		case " $ALL_KERNELS " in
 		*" $label "*) ;;
@@ -421,16 +717,35 @@ check()
 		fi
 		log "$label: wsp.ko"
 		if ! build_module "$label"; then
-			tail -30 "$OUT/$label/build.log" | sed 's/^/# /'
+			tail -30 "$OUT/$label/compat.txt" "$OUT/$label/build.log" \
+				2>/dev/null | sed 's/^/# /'
 			tap fail "$label: build wsp.ko (log: $OUT/$label/build.log)"
 			continue
 		fi
+		sed "s/^/# $label: /" "$OUT/$label/compat.txt"
+		tap ok "$label: build wsp.ko"
+		warn=$(build_warnings "$label")
+		if [ -z "$warn" ]; then
+			tap ok "$label: W=1 build without warnings"
+		else
+			echo "$warn" | sed 's/^/# /'
+			tap fail "$label: W=1 build without warnings"
+		fi
+		case $label in
+		stock-*) DKMS_KVER[$label]=${KDIR##*/linux-headers-} ;;
+		esac
+		case $label in
+		debug-6.1 | stock-6.1) HOST_KDIRS="$HOST_KDIRS $KDIR" ;;
+		debug-7.x) MAINLINE_KDIR=$KDIR ;;
+		esac
 		make_initrd "$label" check
 		start_vm "$label"
 		started="$started $label"
 	done
+	start_dkms
 	start_host_tests
 	report_host_tests
+	report_dkms
 	for label in $started; do
 		report_vm "$label"
 	done
@@ -532,5 +847,7 @@ demo)	demo ;;
 style)	style ;;
 sparse)	sparse ;;
 packages) echo $PKGS sparse ;;
+kernel)	apt_install $PKGS && prepare_kernel "${KERNEL:-debug-6.1}" &&
+	echo "$KDIR" ;;
 *)	die "usage: run.sh check|vm|demo|style|sparse|packages" ;;
 esac; exit $?

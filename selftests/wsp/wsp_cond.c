@@ -961,7 +961,8 @@ static int set_attrs(int fd, int k, int efd)
 	    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) ||
 	    wsp_set_int(fd, SOL_SOCKET, SO_PRIORITY, 3 + k) ||
 	    wsp_set_int(fd, SOL_SOCKET, SO_OOBINLINE, !k) ||
-	    wsp_set_int(fd, SOL_SOCKET, SO_PASSCRED, !k) ||
+	    (!wsp_kernel_refuses_passcred() &&
+	     wsp_set_int(fd, SOL_SOCKET, SO_PASSCRED, !k)) ||
 	    wsp_set_int(fd, SOL_SOCKET, SO_MARK, 0x1234 + k) ||
 	    setsockopt(fd, SOL_WSP, WSP_CONNECT_TIMEOUT, &ct, sizeof(ct)))
 		return -1;
@@ -979,7 +980,8 @@ static int get_attrs(int fd, struct attrs *a)
 	a->rcvbuf = wsp_get_int(fd, SOL_SOCKET, SO_RCVBUF);
 	a->prio = wsp_get_int(fd, SOL_SOCKET, SO_PRIORITY);
 	a->oob = wsp_get_int(fd, SOL_SOCKET, SO_OOBINLINE);
-	a->passcred = wsp_get_int(fd, SOL_SOCKET, SO_PASSCRED);
+	a->passcred = wsp_kernel_refuses_passcred() ? 0 :
+		      wsp_get_int(fd, SOL_SOCKET, SO_PASSCRED);
 	a->mark = wsp_get_int(fd, SOL_SOCKET, SO_MARK);
 	len = sizeof(a->sndtimeo);
 	r |= getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &a->sndtimeo, &len);
@@ -1017,7 +1019,7 @@ static void check_inherited(struct __test_metadata *_metadata, int lfd,
 	EXPECT_EQ(3 + k, got.prio);
 	EXPECT_EQ(0x1234 + k, got.mark);
 	EXPECT_EQ(!k, got.oob);
-	EXPECT_EQ(!k, got.passcred);
+	EXPECT_EQ(wsp_kernel_refuses_passcred() ? 0 : !k, got.passcred);
 	EXPECT_EQ(12345 + k, got.ctimeo);
 	EXPECT_EQ(2 + k, got.sndtimeo.tv_sec);
 
@@ -1080,6 +1082,49 @@ static void inherit_case(struct __test_metadata *_metadata, int type,
 	close(lfd);
 	close(efd[0]);
 	close(efd[1]);
+}
+
+/* SO_PASSCRED is the socket core's: where it refuses the option on
+ * AF_WSP, both ends and the accepted socket refuse it, and nothing else
+ * changes; elsewhere it is set, read back and inherited (above).
+ */
+TEST_F(cond, so_passcred_follows_the_core)
+{
+	int lfd, c, s, u, one = 1, v = -1;
+	socklen_t len = sizeof(v);
+	int *fds[] = { &lfd, &c, &s };
+	unsigned int i;
+
+	/* AF_UNIX keeps it on every kernel: the rule is per family. */
+	u = socket(AF_UNIX, SOCK_STREAM, 0);
+	ASSERT_LE(0, u);
+	ASSERT_EQ(0, setsockopt(u, SOL_SOCKET, SO_PASSCRED, &one,
+				sizeof(one)));
+	close(u);
+
+	ASSERT_EQ(0, wsp_pair(self->type, &lfd, &c, &s, 0));
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		int fd = *fds[i];
+
+		len = sizeof(v);
+		if (wsp_kernel_refuses_passcred()) {
+			EXPECT_EQ(-1, setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						 &one, sizeof(one)));
+			EXPECT_EQ(EOPNOTSUPP, errno);
+			EXPECT_EQ(-1, getsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						 &v, &len));
+			EXPECT_EQ(EOPNOTSUPP, errno);
+		} else {
+			EXPECT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						&one, sizeof(one)));
+			EXPECT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PASSCRED,
+						&v, &len));
+			EXPECT_EQ(1, v);
+		}
+	}
+	close(s);
+	close(c);
+	close(lfd);
 }
 
 TEST_F(cond, inherit_automatic)

@@ -39,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/types.h>
 #include <sys/socket.h>
@@ -383,6 +384,22 @@ static inline int wsp_get_int(int fd, int level, int opt)
 	if (getsockopt(fd, level, opt, &val, &len))
 		return INT_MIN;
 	return val;
+}
+
+/*
+ * From 6.16 the socket core refuses SO_PASSCRED, set or get, on every
+ * family but AF_UNIX, netlink and Bluetooth (sk_may_scm_recv()), AF_WSP
+ * included.  The release names the rule this kernel follows; the tests
+ * check that AF_WSP follows exactly that one.
+ */
+static inline bool wsp_kernel_refuses_passcred(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 16);
 }
 
 static inline int wsp_so_error(int fd)

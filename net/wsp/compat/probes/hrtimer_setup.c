@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* 6.13: hrtimer_setup() sets the callback with the clock; hrtimer_init()
- * is gone from 6.15.  6.13 and 6.14 have both: use the new one there.
+/* 6.13: hrtimer_setup() replaces hrtimer_init(), gone from 6.15. */
+/* hrtimer_setup() sets the callback with the clock.  6.13 and 6.14 have
+ * both functions: use the new one there.
  * wsp-probe: both=new
  */
 #include <linux/hrtimer.h>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* 6.6: register_net_sysctl_sz() takes the table size; the old name became
- * a macro that needs an array.
- */
+/* 6.6: register_net_sysctl_sz() takes the table size. */
+/* The old name became a macro that needs an array. */
 #include <net/net_namespace.h>
 
 void *probe(struct net *net, struct ctl_table *t);

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* 6.16: SO_PASSCRED moved from SOCK_PASSCRED in socket->flags to
- * sk->sk_scm_credentials.
- */
+/* 6.16: SO_PASSCRED moves from socket->flags to sk->sk_scm_credentials. */
 #include <net/sock.h>
 
 int probe(struct sock *sk);
