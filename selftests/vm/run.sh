@@ -687,6 +687,27 @@ report_dkms()
 	done
 }
 
+# The chroots and sid's source download are mostly waiting on the
+# network and the disk: start them while the first kernel compiles.
+# Everything they do is behind the same locks that prepare_kernel takes.
+prefetch()
+{
+	local label suites=""
+	for label in $KERNELS; do
+		case " $suites " in
+		*" $(suite_of "$label") "*) ;;
+		*) suites="$suites $(suite_of "$label")" ;;
+		esac
+	done
+	for label in $suites; do
+		if [ "$label" = sid ] && [[ " $KERNELS " = *" debug-7.x "* ]]; then
+			extract_source7
+		else
+			prepare_suite "$label"
+		fi > "$OUT/prefetch-$label.log" 2>&1 &
+	done
+}
+
 check()
 {
 	local label started="" warn
@@ -697,8 +718,9 @@ check()
 		esac
 	done
 	apt_install $PKGS
-	extract_source
 	mkdir -p "$OUT"
+	prefetch
+	extract_source
 	log "building the selftests"
 	if ! build_selftests > "$OUT/selftests.log" 2>&1; then
 		tail -30 "$OUT/selftests.log" | sed 's/^/# /'
