@@ -24,6 +24,8 @@
  *
  *   lock_sock(sk)                    one socket at a time, never nested
  *     listener->lock                 request and accept queues, counts
+ *       listener's sk_peer_lock      its SO_PEERCRED, which listen()
+ *                                    swaps; copied out, then dropped
  *       client->lock (nested)        client state, peer, error
  *         sk_peer_lock, sk_receive_queue.lock
  *           bucket.lock, events.lock innermost, _bh: the token bucket's
@@ -42,6 +44,8 @@
  * Reference rules:
  *
  *  - wsk->peer holds a sock reference, dropped when the socket is released.
+ *  - sk_peer_pid and sk_peer_cred hold a reference each; whoever
+ *    replaces them (listen(), establishment) puts the old ones.
  *  - A queued request holds a reference on its client; the request itself
  *    holds a reference on its listener for its whole life.
  *  - struct wsp_req is kref counted: one for client->req, one while

@@ -165,8 +165,18 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 {
 	struct wsp_sock *client = req->client;
 	struct sock *csk = &client->sk;
+	const struct cred *cred, *old_cred;
+	struct pid *pid, *old_pid;
 
 	lockdep_assert_held(&listener->lock);
+
+	/* The listener's SO_PEERCRED as of its last listen(), which a
+	 * re-listen swaps under sk_peer_lock: take it under that lock too.
+	 */
+	spin_lock(&listener->sk.sk_peer_lock);
+	pid = get_pid(listener->sk.sk_peer_pid);
+	cred = get_cred(listener->sk.sk_peer_cred);
+	spin_unlock(&listener->sk.sk_peer_lock);
 
 	child->peer = client;
 	sock_hold(csk);
@@ -185,14 +195,19 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	sock_hold(&child->sk);
 	client->peer_port = listener->port;
 	__wsp_set_callee_data(client, callee);
+	/* A client that listened before has credentials of its own there. */
 	spin_lock(&csk->sk_peer_lock);
-	csk->sk_peer_pid = get_pid(listener->sk.sk_peer_pid);
-	csk->sk_peer_cred = get_cred(listener->sk.sk_peer_cred);
+	old_pid = csk->sk_peer_pid;
+	old_cred = csk->sk_peer_cred;
+	csk->sk_peer_pid = pid;
+	csk->sk_peer_cred = cred;
 	spin_unlock(&csk->sk_peer_lock);
 	client->qos = *granted;
 	wsp_shaper_reset(client);
 	csk->sk_state = TCP_ESTABLISHED;
 	spin_unlock(&client->lock);
+	put_pid(old_pid);
+	put_cred(old_cred);
 
 	list_add_tail(&child->accept_node, &listener->accept_list);
 }
