@@ -43,7 +43,9 @@
  *
  * Reference rules:
  *
- *  - wsk->peer holds a sock reference, dropped when the socket is released.
+ *  - wsk->peer holds a sock reference, dropped when the socket is released,
+ *    after the token bucket's timer is cancelled: its callback reads the
+ *    peer (wsp_writable()).
  *  - sk_peer_pid and sk_peer_cred hold a reference each; whoever
  *    replaces them (listen(), establishment) puts the old ones.
  *  - A queued request holds a reference on its client; the request itself
@@ -390,8 +392,11 @@ static int wsp_release(struct socket *sock)
 		else
 			abort = true;
 	}
-	wsp_disconnect(wsk, abort);
+	/* The token bucket's timer reads the peer (wsp_writable()): stop it
+	 * before the peer reference goes.  No send can re-arm it now.
+	 */
 	wsp_ext_release(wsk);
+	wsp_disconnect(wsk, abort);
 	wsp_sock_unhash(wsk);
 	sock_orphan(sk);
 	sock->sk = NULL;

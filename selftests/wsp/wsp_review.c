@@ -142,4 +142,44 @@ TEST_F(review, relisten_vs_automatic_accept)
 	close(r.lfd);
 }
 
+static int set_rate(int fd, __u32 rate, __u32 bucket)
+{
+	struct wsp_qos q;
+
+	memset(&q, 0xff, sizeof(q));
+	q.sending.token_rate = rate;
+	q.sending.token_bucket_size = bucket;
+	return setsockopt(fd, SOL_WSP, WSP_QOS, &q, sizeof(q));
+}
+
+/*
+ * Finding 3: the token bucket's timer reads the peer; release dropped the
+ * peer reference before it cancelled the timer.  The peer goes first, so
+ * the client's reference is the last one, while the client's timer is
+ * armed for a refill due about when the client closes.  Over a few
+ * hundred rounds the refill lands in that window; KASAN reports it.
+ */
+TEST_F(review, close_with_a_refill_timer_armed)
+{
+	char buf[64] = { 0 };
+	int lfd, c, s, i, n, shaped = 0;
+
+	srand(getpid());
+	for (i = 0; i < 300; i++) {
+		ASSERT_EQ(0, wsp_pair(self->type, &lfd, &c, &s, NULL));
+		/* 100 kB/s, a 64-byte bucket: a refill every 640 us. */
+		ASSERT_EQ(0, set_rate(c, 100000, 64));
+		for (n = 0; n < 100; n++)
+			if (send(c, buf, sizeof(buf), MSG_DONTWAIT) < 0)
+				break;
+		shaped += n < 100 && errno == EAGAIN;
+		usleep(rand() % 700);
+		close(lfd);
+		close(s);
+		close(c);
+	}
+	/* The timer was armed: the bucket ran dry in most rounds. */
+	EXPECT_LT(150, shaped);
+}
+
 TEST_HARNESS_MAIN
