@@ -171,6 +171,9 @@ int wsp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	peer = wsp_send_peer(wsk, &err);
 	if (!peer)
 		goto out_err;
+	/* As AF_UNIX: a stream has no empty records, so nothing to queue. */
+	if (stream && !len)
+		return 0;
 
 	if (!stream) {
 		err = -EMSGSIZE;

@@ -182,4 +182,42 @@ TEST_F(review, close_with_a_refill_timer_armed)
 	EXPECT_LT(150, shaped);
 }
 
+/*
+ * Finding 10: a zero-length SOCK_STREAM send queued an empty skb: the
+ * peer showed EPOLLIN and FD_READ, and recv() then blocked.  As AF_UNIX,
+ * nothing is sent.  A SEQPACKET empty record is a record, and is kept.
+ */
+TEST_F(review, zero_length_send)
+{
+	int lfd, c, s, efd;
+	struct wsp_network_events ne;
+	socklen_t len = sizeof(ne);
+	char b;
+
+	efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, wsp_pair(self->type, &lfd, &c, &s, NULL));
+	ASSERT_EQ(0, wsp_event_select(s, WSP_FD_READ, efd));
+	ASSERT_EQ(0, send(c, "", 0, 0));
+	if (self->type == SOCK_STREAM) {
+		EXPECT_EQ(0, wsp_poll1(s, POLLIN, 100));
+		memset(&ne, 0, sizeof(ne));
+		ASSERT_EQ(0, getsockopt(s, SOL_WSP, WSP_NETWORK_EVENTS, &ne,
+					&len));
+		EXPECT_EQ(0, ne.events & WSP_FD_READ);
+		EXPECT_EQ(-1, recv(s, &b, 1, MSG_DONTWAIT));
+		EXPECT_EQ(EAGAIN, errno);
+		/* Data after it still arrives, alone. */
+		ASSERT_EQ(1, send(c, "x", 1, 0));
+		EXPECT_EQ(1, recv(s, &b, 1, 0));
+	} else {
+		EXPECT_EQ(POLLIN, wsp_poll1(s, POLLIN, 1000));
+		EXPECT_EQ(0, recv(s, &b, 1, MSG_DONTWAIT));
+	}
+	close(s);
+	close(c);
+	close(lfd);
+	close(efd);
+}
+
 TEST_HARNESS_MAIN
