@@ -210,6 +210,14 @@ static int wsp_connect(struct socket *sock, struct sockaddr *addr,
 		return err;
 
 	lock_sock(sk);
+	/* A request that failed after connect() returned (refused, timed
+	 * out, withdrawn by the listener's close): as TCP, the next
+	 * connect() reports that and only the one after starts anew.
+	 */
+	if (sock->state == SS_CONNECTING && sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		goto out;
+	}
 	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
 		err = -EISCONN;

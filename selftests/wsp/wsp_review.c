@@ -220,4 +220,69 @@ TEST_F(review, zero_length_send)
 	close(efd);
 }
 
+/* A non-blocking connect that the listener refuses after it returned. */
+static int refused_later(int type, int *lfd, __u32 *port)
+{
+	int c;
+
+	*lfd = wsp_cond_listener(type, 0, 8, port);
+	if (*lfd < 0)
+		return -1;
+	c = wsp_socket(type);
+	if (c < 0 || wsp_connect_nb(c, *port) != EINPROGRESS ||
+	    wsp_poll1(*lfd, POLLPRI, WSP_SLOW_MS) != POLLPRI ||
+	    wsp_decide_oldest(*lfd, WSP_CF_REJECT) ||
+	    wsp_poll1(c, POLLOUT, WSP_SLOW_MS) <= 0)
+		return -1;
+	return c;
+}
+
+/*
+ * Finding 11: connect() after an asynchronous failure started a new
+ * request at once.  As TCP, it first reports the failure (sock_error(),
+ * or ECONNABORTED if SO_ERROR took it), and only the next connect()
+ * starts anew.  io_uring's IORING_OP_CONNECT relies on that.
+ */
+TEST_F(review, connect_after_an_asynchronous_failure)
+{
+	int lfd, c;
+	__u32 port;
+
+	/* The error still pending: connect() returns it. */
+	c = refused_later(self->type, &lfd, &port);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(-1, wsp_connect(c, port));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(0, wsp_so_error(c));
+	/* Then a new request. */
+	EXPECT_EQ(EINPROGRESS, wsp_connect_nb(c, port));
+	EXPECT_EQ(0, wsp_decide_oldest(lfd, WSP_CF_ACCEPT));
+	EXPECT_EQ(0, wsp_wait_connect(c, WSP_SLOW_MS));
+	close(c);
+	close(lfd);
+
+	/* SO_ERROR took the error: ECONNABORTED, as TCP. */
+	c = refused_later(self->type, &lfd, &port);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(ECONNREFUSED, wsp_so_error(c));
+	EXPECT_EQ(-1, wsp_connect(c, port));
+	EXPECT_EQ(ECONNABORTED, errno);
+	EXPECT_EQ(EINPROGRESS, wsp_connect_nb(c, port));
+	close(c);
+	close(lfd);
+
+	/* A timeout is the same kind of failure. */
+	lfd = wsp_cond_listener(self->type, 0, 8, &port);
+	ASSERT_LE(0, lfd);
+	c = wsp_socket(self->type);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, wsp_set_timeout_ms(c, 50));
+	ASSERT_EQ(EINPROGRESS, wsp_connect_nb(c, port));
+	ASSERT_LT(0, wsp_poll1(c, POLLOUT, WSP_SLOW_MS));
+	EXPECT_EQ(-1, wsp_connect(c, port));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	close(c);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
