@@ -193,6 +193,12 @@ struct wsp_ext {
 	struct wsp_sock		*wsk;
 	struct wsp_events	events;
 	struct wsp_bucket	bucket;
+	/* The QoS in force when the connection was made: what the listener
+	 * granted, and the most that either end may set afterwards.  Taken
+	 * (under wsk->lock) just before the connected QoS first changes.
+	 */
+	bool			ceiling_set;
+	struct wsp_qos		ceiling;	/* own directions */
 };
 
 struct wsp_sock {
@@ -300,6 +306,8 @@ void wsp_qos_init(struct wsp_qos *qos);
 int wsp_qos_validate(const struct wsp_qos *qos);
 void wsp_qos_grant(struct wsp_qos *granted, const struct wsp_qos *req,
 		   const struct wsp_qos *limit);
+void wsp_qos_bound(struct wsp_qos *out, const struct wsp_qos *req,
+		   const struct wsp_qos *ceiling);
 u32 wsp_qos_max_sdu(struct wsp_sock *wsk);
 void wsp_bucket_init(struct wsp_bucket *b, const struct wsp_flowspec *fs);
 void wsp_bucket_stop(struct wsp_bucket *b);

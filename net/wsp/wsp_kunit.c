@@ -443,6 +443,33 @@ static void wsp_test_qos_grant(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, g.sending.max_sdu_size, WSP_QOS_NOT_SPECIFIED);
 }
 
+/* A connected socket's new QoS never exceeds its grant (same directions). */
+static void wsp_test_qos_bound(struct kunit *test)
+{
+	struct wsp_qos ceil, req, out;
+
+	wsp_qos_init(&ceil);
+	wsp_qos_init(&req);
+	ceil.sending.token_rate = 2000;
+	ceil.receiving.token_bucket_size = 512;
+	req.sending.token_rate = 1000000;
+	req.receiving.token_rate = 123;
+	req.receiving.max_sdu_size = 4096;
+	wsp_qos_bound(&out, &req, &ceil);
+	KUNIT_EXPECT_EQ(test, out.sending.token_rate, 2000U);
+	KUNIT_EXPECT_EQ(test, out.receiving.token_rate, 123U);
+	KUNIT_EXPECT_EQ(test, out.receiving.token_bucket_size, 512U);
+	/* The SDU may not outgrow the bucket the ceiling leaves. */
+	KUNIT_EXPECT_EQ(test, out.receiving.max_sdu_size, 512U);
+	/* Lower than the grant is kept; unspecified asks for the grant. */
+	req.sending.token_rate = 50;
+	wsp_qos_bound(&out, &req, &ceil);
+	KUNIT_EXPECT_EQ(test, out.sending.token_rate, 50U);
+	req.sending.token_rate = WSP_QOS_NOT_SPECIFIED;
+	wsp_qos_bound(&req, &req, &ceil);
+	KUNIT_EXPECT_EQ(test, req.sending.token_rate, 2000U);
+}
+
 static struct kunit_case wsp_test_cases[] = {
 	KUNIT_CASE(wsp_test_backlog_clamp),
 	KUNIT_CASE(wsp_test_backlog_exact_cap),
@@ -456,6 +483,7 @@ static struct kunit_case wsp_test_cases[] = {
 	KUNIT_CASE(wsp_test_tb_wait),
 	KUNIT_CASE(wsp_test_qos_validate),
 	KUNIT_CASE(wsp_test_qos_grant),
+	KUNIT_CASE(wsp_test_qos_bound),
 	{}
 };
 

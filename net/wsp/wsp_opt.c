@@ -103,12 +103,47 @@ static int wsp_set_conditional(struct wsp_sock *wsk, int val)
 	return err;
 }
 
+/* Before the first change of a connected socket's QoS, keep what it
+ * connected with as its ceiling.  wsk->lock must be held.
+ */
+static const struct wsp_qos *__wsp_qos_ceiling(struct wsp_sock *wsk,
+					       struct wsp_ext *ext)
+{
+	lockdep_assert_held(&wsk->lock);
+
+	if (!ext->ceiling_set) {
+		ext->ceiling = wsk->qos;
+		ext->ceiling_set = true;
+	}
+	return &ext->ceiling;
+}
+
+/* Whether @wsk is connected, and its peer (held) if it still has one. */
+static bool wsp_get_peer(struct wsp_sock *wsk, struct wsp_sock **peer)
+{
+	bool connected;
+
+	spin_lock(&wsk->lock);
+	connected = wsk->sk.sk_state == TCP_ESTABLISHED;
+	*peer = connected ? wsk->peer : NULL;
+	if (*peer)
+		sock_hold(&(*peer)->sk);
+	spin_unlock(&wsk->lock);
+	return connected;
+}
+
+/* Unconnected, the QoS is the request; on a listener, its limits.
+ * Connected, the grant is a ceiling that neither end can lift: a new QoS
+ * is bounded by it, field by field, and both ends see the result.
+ */
 static int wsp_set_qos(struct wsp_sock *wsk, sockptr_t optval,
 		       unsigned int optlen)
 {
+	struct wsp_ext *ext = NULL, *pext = NULL;
 	struct sock *sk = &wsk->sk;
-	struct wsp_sock *peer = NULL;
+	struct wsp_sock *peer;
 	struct wsp_qos qos;
+	bool connected;
 	int err;
 
 	if (optlen < sizeof(qos))
@@ -119,30 +154,59 @@ static int wsp_set_qos(struct wsp_sock *wsk, sockptr_t optval,
 	if (err)
 		return err;
 
-	spin_lock(&wsk->lock);
-	wsk->qos = qos;
-	if (sk->sk_state == TCP_ESTABLISHED) {
-		wsp_shaper_reset(wsk);
-		peer = wsk->peer;
-		if (peer)
-			sock_hold(&peer->sk);
+again:
+	/* The ceilings live in the extras, made here, outside the locks. */
+	connected = wsp_get_peer(wsk, &peer);
+	err = -ENOMEM;
+	if (connected) {
+		ext = wsp_ext_get(wsk, GFP_KERNEL);
+		if (!ext)
+			goto out_put;
 	}
+	if (peer) {
+		pext = wsp_ext_get(peer, GFP_KERNEL);
+		if (!pext)
+			goto out_put;
+	}
+
+	spin_lock(&wsk->lock);
+	if ((sk->sk_state == TCP_ESTABLISHED) != connected ||
+	    wsk->peer != peer) {
+		/* Connected or left since we looked: look again. */
+		spin_unlock(&wsk->lock);
+		if (peer)
+			sock_put(&peer->sk);
+		goto again;
+	}
+	if (connected)
+		wsp_qos_bound(&qos, &qos, __wsp_qos_ceiling(wsk, ext));
+	wsk->qos = qos;
+	if (connected)
+		wsp_shaper_reset(wsk);
 	spin_unlock(&wsk->lock);
 
 	/* Both ends see the QoS in force, each in its own directions. */
 	if (peer) {
+		struct wsp_qos mirror = {
+			.sending = qos.receiving,
+			.receiving = qos.sending,
+		};
+
 		spin_lock(&peer->lock);
-		peer->qos.sending = qos.receiving;
-		peer->qos.receiving = qos.sending;
+		wsp_qos_bound(&peer->qos, &mirror,
+			      __wsp_qos_ceiling(peer, pext));
 		wsp_shaper_reset(peer);
 		spin_unlock(&peer->lock);
 		wsp_event_record(peer, WSP_FD_QOS_BIT, 0);
 		peer->sk.sk_write_space(&peer->sk);
-		sock_put(&peer->sk);
 	}
 	/* A new rate may let a waiting sender go. */
 	sk->sk_write_space(sk);
-	return 0;
+	err = 0;
+out_put:
+	if (peer)
+		sock_put(&peer->sk);
+	return err;
 }
 
 int wsp_setsockopt(struct socket *sock, int level, int optname,

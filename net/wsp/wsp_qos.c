@@ -85,6 +85,18 @@ void wsp_qos_grant(struct wsp_qos *granted, const struct wsp_qos *req,
 }
 EXPORT_SYMBOL_IF_KUNIT(wsp_qos_grant);
 
+/* A connected socket's new QoS: what it asks for, bounded field by field
+ * by the grant it connected with.  Same directions on both sides.
+ */
+void wsp_qos_bound(struct wsp_qos *out, const struct wsp_qos *req,
+		   const struct wsp_qos *ceiling)
+{
+	wsp_flowspec_grant(&out->sending, &req->sending, &ceiling->sending);
+	wsp_flowspec_grant(&out->receiving, &req->receiving,
+			   &ceiling->receiving);
+}
+EXPORT_SYMBOL_IF_KUNIT(wsp_qos_bound);
+
 u32 wsp_qos_max_sdu(struct wsp_sock *wsk)
 {
 	return READ_ONCE(wsk->qos.sending.max_sdu_size);

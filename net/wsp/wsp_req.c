@@ -203,6 +203,9 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	csk->sk_peer_cred = cred;
 	spin_unlock(&csk->sk_peer_lock);
 	client->qos = *granted;
+	/* A new grant: the ceiling is taken again at the first change. */
+	if (wsp_ext(client))
+		wsp_ext(client)->ceiling_set = false;
 	wsp_shaper_reset(client);
 	csk->sk_state = TCP_ESTABLISHED;
 	spin_unlock(&client->lock);

@@ -585,10 +585,24 @@ TEST_F(qos, max_sdu_size)
 		EXPECT_EQ(-1, send(c, buf, 51, 0));
 		EXPECT_EQ(EMSGSIZE, errno);
 	}
-	/* Changed on the connected socket: at once. */
+	/* Changed on the connected socket: at once, within the grant. */
+	q.sending.max_sdu_size = 30;
+	ASSERT_EQ(0, wsp_set_qos(c, &q));
+	EXPECT_EQ(30, send(c, buf, 30, 0));
+	if (self->type == SOCK_SEQPACKET) {
+		errno = 0;
+		EXPECT_EQ(-1, send(c, buf, 31, 0));
+		EXPECT_EQ(EMSGSIZE, errno);
+	}
+	/* Above the grant: held at it (finding 13, see wsp_review). */
 	q.sending.max_sdu_size = 200;
 	ASSERT_EQ(0, wsp_set_qos(c, &q));
-	EXPECT_EQ(200, send(c, buf, 200, 0));
+	EXPECT_EQ(50, send(c, buf, 50, 0));
+	if (self->type == SOCK_SEQPACKET) {
+		errno = 0;
+		EXPECT_EQ(-1, send(c, buf, 200, 0));
+		EXPECT_EQ(EMSGSIZE, errno);
+	}
 	close(s);
 	close(c);
 }

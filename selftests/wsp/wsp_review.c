@@ -285,4 +285,77 @@ TEST_F(review, connect_after_an_asynchronous_failure)
 	close(lfd);
 }
 
+static __u32 rate_of(int fd, bool sending)
+{
+	struct wsp_qos q;
+	socklen_t len = sizeof(q);
+
+	if (getsockopt(fd, SOL_WSP, WSP_QOS, &q, &len))
+		return 0;
+	return sending ? q.sending.token_rate : q.receiving.token_rate;
+}
+
+static int set_rates(int fd, __u32 sending, __u32 receiving)
+{
+	struct wsp_qos q;
+
+	memset(&q, 0xff, sizeof(q));
+	q.sending.token_rate = sending;
+	q.receiving.token_rate = receiving;
+	return setsockopt(fd, SOL_WSP, WSP_QOS, &q, sizeof(q));
+}
+
+/*
+ * Finding 13: after connect, a client could raise its server-granted
+ * token rate with WSP_QOS.  The grant is a ceiling: either end may go
+ * below it and back up to it, never above, in either direction.
+ */
+TEST_F(review, qos_grant_is_a_ceiling)
+{
+	int lfd, c, s;
+	__u32 port;
+
+	lfd = wsp_socket(self->type);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, wsp_bind(lfd, 0));
+	/* The listener takes at most 20000 B/s, sends at most 30000. */
+	ASSERT_EQ(0, set_rates(lfd, 30000, 20000));
+	ASSERT_EQ(0, listen(lfd, 4));
+	port = wsp_local_port(lfd);
+	c = wsp_socket(self->type);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_rates(c, 50000, 60000));
+	ASSERT_EQ(0, wsp_connect(c, port));
+	s = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(20000, rate_of(c, true));
+	EXPECT_EQ(30000, rate_of(c, false));
+
+	/* Above the grant: held at the grant, on both ends. */
+	ASSERT_EQ(0, set_rates(c, 1000000, 1000000));
+	EXPECT_EQ(20000, rate_of(c, true));
+	EXPECT_EQ(30000, rate_of(c, false));
+	EXPECT_EQ(20000, rate_of(s, false));
+	EXPECT_EQ(30000, rate_of(s, true));
+	/* Lower, then back up: to the grant, not beyond. */
+	ASSERT_EQ(0, set_rates(c, 5000, 6000));
+	EXPECT_EQ(5000, rate_of(c, true));
+	EXPECT_EQ(5000, rate_of(s, false));
+	ASSERT_EQ(0, set_rates(c, 25000, 40000));
+	EXPECT_EQ(20000, rate_of(c, true));
+	EXPECT_EQ(30000, rate_of(c, false));
+	/* "Not specified" asks for everything the grant allows. */
+	ASSERT_EQ(0, set_rates(c, WSP_QOS_NOT_SPECIFIED,
+			       WSP_QOS_NOT_SPECIFIED));
+	EXPECT_EQ(20000, rate_of(c, true));
+	/* The server's end is bound by the same grant. */
+	ASSERT_EQ(0, set_rates(s, 1000000, 1000000));
+	EXPECT_EQ(30000, rate_of(s, true));
+	EXPECT_EQ(20000, rate_of(s, false));
+	EXPECT_EQ(20000, rate_of(c, true));
+	close(s);
+	close(c);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
