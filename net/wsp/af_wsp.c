@@ -428,12 +428,26 @@ static struct wsp_sock *wsp_accept_dequeue(struct wsp_sock *listener)
 	return child;
 }
 
+/* A request that waits for a verdict wakes its listener with EPOLLPRI
+ * alone: not for accept().  Decline it, so that the wakeup goes on to an
+ * exclusive poller queued behind us (EPOLLEXCLUSIVE) instead of ending
+ * here.
+ */
+static int wsp_accept_wake_function(struct wait_queue_entry *wait,
+				    unsigned int mode, int sync, void *key)
+{
+	if (key && !(key_to_poll(key) &
+		     (EPOLLIN | EPOLLRDNORM | EPOLLERR | EPOLLHUP)))
+		return 0;
+	return woken_wake_function(wait, mode, sync, key);
+}
+
 static int __wsp_accept(struct socket *sock, struct socket *newsock,
 			int flags)
 {
 	struct sock *sk = sock->sk;
 	struct wsp_sock *listener = wsp_sk(sk);
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	DEFINE_WAIT_FUNC(wait, wsp_accept_wake_function);
 	struct wsp_sock *child;
 	bool waiting = false;
 	long timeo;
