@@ -89,6 +89,10 @@ struct wsp_net {
 	struct rhashtable	ports;		/* bound sockets by port */
 	struct list_head	all_socks;
 	u32			next_ephemeral;
+	/* Request ids, per namespace: a global counter would show every
+	 * namespace the others' connection rate.
+	 */
+	atomic64_t		next_req_id;
 
 	int			max_backlog;
 	unsigned int		connect_timeout_ms;

@@ -152,6 +152,7 @@ static int __net_init wsp_net_init_one(struct net *net)
 	wn->ephemeral_ports[0] = WSP_EPHEMERAL_LO;
 	wn->ephemeral_ports[1] = WSP_EPHEMERAL_HI;
 	wn->max_connect_data = WSP_CONNECT_DATA_DEF;
+	atomic64_set(&wn->next_req_id, 0);
 
 	err = rhashtable_init(&wn->ports, &wsp_port_params);
 	if (err)

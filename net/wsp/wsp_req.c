@@ -14,8 +14,6 @@
 
 /* Connect timeouts; destroyed at unload after their last put. */
 static struct workqueue_struct *wsp_wq;
-/* Request ids: unique across the system, never reused. */
-static atomic64_t wsp_req_ids = ATOMIC64_INIT(0);
 
 static void wsp_req_release(struct kref *ref)
 {
@@ -295,7 +293,7 @@ again:
 		goto again;
 	}
 	req = conditional ? queued : &now;
-	req->id = atomic64_inc_return(&wsp_req_ids);
+	req->id = atomic64_inc_return(&wsp_net(net)->next_req_id);
 	if (conditional) {
 		err = xa_insert(&listener->req_index, req->id, req, GFP_ATOMIC);
 		if (err)

@@ -428,4 +428,45 @@ TEST_F(review, request_does_not_wake_a_blocked_accept)
 	close(b.lfd);
 }
 
+/*
+ * Finding 12: request ids came from one global counter, so a namespace
+ * saw the others' connection rate in them.  They count per network
+ * namespace: a new one starts at 1, whatever the rest of the system did.
+ */
+TEST_F(review, request_ids_are_per_namespace)
+{
+	struct wsp_request r;
+	int lfd, c[2], i;
+	__u32 port;
+	pid_t pid;
+
+	/* Some requests here first, in this namespace. */
+	lfd = wsp_cond_listener(self->type, 0, 8, &port);
+	ASSERT_LE(0, lfd);
+	c[0] = wsp_socket(self->type);
+	ASSERT_LE(0, c[0]);
+	ASSERT_EQ(EINPROGRESS, wsp_connect_nb(c[0], port));
+	close(c[0]);
+	close(lfd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(wsp_private_netns() == 0);
+		lfd = wsp_cond_listener(self->type, 0, 8, &port);
+		CHILD_CHECK(lfd >= 0);
+		for (i = 0; i < 2; i++) {
+			c[i] = wsp_socket(self->type);
+			CHILD_CHECK(c[i] >= 0);
+			CHILD_CHECK(wsp_connect_nb(c[i], port) == EINPROGRESS);
+		}
+		CHILD_CHECK(wsp_peek(lfd, 0, &r) == 0);
+		CHILD_CHECK(r.id == 1);
+		CHILD_CHECK(wsp_peek(lfd, r.id, &r) == 0);
+		CHILD_CHECK(r.id == 2);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS));
+}
+
 TEST_HARNESS_MAIN
