@@ -18,9 +18,9 @@
 
 /* 6.19: kernel_bind() and kernel_connect() take a sockaddr_unsized. */
 #ifdef COMPAT_HAVE_KERNEL_BIND_UNSIZED
-typedef struct sockaddr_unsized wsp_kaddr_t;
+#define WSP_KADDR(a)	((struct sockaddr_unsized *)(a))
 #else
-typedef struct sockaddr wsp_kaddr_t;
+#define WSP_KADDR(a)	((struct sockaddr *)(a))
 #endif
 
 static void wsp_test_backlog_clamp(struct kunit *test)
@@ -66,7 +66,7 @@ static int wsp_test_bind(struct socket *sock, u32 port)
 	struct sockaddr_wsp a;
 
 	wsp_test_addr(&a, port);
-	return kernel_bind(sock, (wsp_kaddr_t *)&a, sizeof(a));
+	return kernel_bind(sock, WSP_KADDR(&a), sizeof(a));
 }
 
 static int wsp_test_connect(struct socket *sock, u32 port, int flags)
@@ -74,7 +74,7 @@ static int wsp_test_connect(struct socket *sock, u32 port, int flags)
 	struct sockaddr_wsp a;
 
 	wsp_test_addr(&a, port);
-	return kernel_connect(sock, (wsp_kaddr_t *)&a, sizeof(a), flags);
+	return kernel_connect(sock, WSP_KADDR(&a), sizeof(a), flags);
 }
 
 static int wsp_test_setint(struct socket *sock, int opt, int val)

@@ -1092,7 +1092,7 @@ TEST_F(cond, so_passcred_follows_the_core)
 {
 	int lfd, c, s, u, one = 1, v = -1;
 	socklen_t len = sizeof(v);
-	int *fds[] = { &lfd, &c, &s };
+	int fds[3];
 	unsigned int i;
 
 	/* AF_UNIX keeps it on every kernel: the rule is per family. */
@@ -1103,8 +1103,11 @@ TEST_F(cond, so_passcred_follows_the_core)
 	close(u);
 
 	ASSERT_EQ(0, wsp_pair(self->type, &lfd, &c, &s, 0));
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		int fd = *fds[i];
+	fds[0] = lfd;
+	fds[1] = c;
+	fds[2] = s;
+	for (i = 0; i < 3; i++) {
+		int fd = fds[i];
 
 		len = sizeof(v);
 		if (wsp_kernel_refuses_passcred()) {
