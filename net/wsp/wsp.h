@@ -31,14 +31,21 @@ struct wsp_sock;
 
 /* SO_PASSCRED, which AF_WSP only carries from a listener to its accepted
  * sockets.  From 6.16 it lives in the sock, and the socket core refuses it
- * on AF_WSP (sk_may_scm_recv()), so there it is never set.
+ * on AF_WSP (sk_may_scm_recv()), so there it is never set.  Before, it is
+ * in the struct socket, which a listener's close can orphan and free
+ * while a connect reads it: sock_orphan() takes sk_callback_lock.
  */
-static inline bool wsp_sk_passcred(const struct sock *sk)
+static inline bool wsp_sk_passcred(struct sock *sk)
 {
 #ifdef COMPAT_HAVE_SK_SCM_CREDENTIALS
 	return sk->sk_scm_credentials;
 #else
-	return sk->sk_socket && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags);
+	bool on;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	on = sk->sk_socket && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags);
+	read_unlock_bh(&sk->sk_callback_lock);
+	return on;
 #endif
 }
 

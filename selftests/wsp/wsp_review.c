@@ -469,4 +469,63 @@ TEST_F(review, request_ids_are_per_namespace)
 	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS));
 }
 
+struct close_race {
+	int type;
+	__u32 port;
+	volatile int stop;
+};
+
+static void *connect_loop(void *arg)
+{
+	struct close_race *r = arg;
+	long n = 0;
+	int c;
+
+	while (!r->stop) {
+		c = wsp_socket(r->type);
+		if (c < 0)
+			return (void *)-1L;
+		if (!wsp_connect(c, r->port))
+			n++;
+		close(c);
+	}
+	return (void *)n;
+}
+
+/*
+ * Finding 4: setting up an automatic accept's child read the listener's
+ * struct socket (for SO_PASSCRED) with no lock, while the listener's
+ * close could orphan and free it.  It is read under sk_callback_lock,
+ * which sock_orphan() takes.  Listeners with SO_PASSCRED (where the
+ * kernel allows it on AF_WSP) close under a stream of connects, for
+ * KASAN; the connects must succeed some of the time.
+ */
+TEST_F(review, listener_close_vs_child_setup)
+{
+	struct close_race r = { .type = self->type };
+	long long end = wsp_now_ms() + 3000;
+	int lfd, rounds = 0;
+	pthread_t t;
+	void *ret;
+
+	lfd = wsp_listener(self->type, 0, 64, &r.port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, connect_loop, &r));
+	while (wsp_now_ms() < end) {
+		if (!wsp_kernel_refuses_passcred())
+			ASSERT_EQ(0, wsp_set_int(lfd, SOL_SOCKET,
+						 SO_PASSCRED, 1));
+		wsp_msleep(rand() % 3);
+		close(lfd);
+		lfd = wsp_listener(self->type, r.port, 64, NULL);
+		ASSERT_LE(0, lfd);
+		rounds++;
+	}
+	r.stop = 1;
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_LT(0, (long)ret);
+	EXPECT_LT(0, rounds);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN
