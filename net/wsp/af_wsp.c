@@ -71,6 +71,7 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <linux/security.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
@@ -174,6 +175,10 @@ struct wsp_sock *wsp_child_alloc(struct wsp_sock *listener)
 	if (!child)
 		return NULL;
 	sk = &child->sk;
+	/* The LSM labels the child after its listener, as for TCP's and
+	 * AF_VSOCK's children; without it SELinux leaves it unlabeled.
+	 */
+	security_sk_clone(lsk, sk);
 	sk->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
 	sk->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
 	sk->sk_userlocks = lsk->sk_userlocks;
