@@ -65,8 +65,12 @@ static inline void wsp_sock_set_passcred(struct socket *sock, bool on)
 #define WSP_INO_FMT	"%lu"
 #endif
 
-#define WSP_EPHEMERAL_LO	49152
-#define WSP_EPHEMERAL_HI	65535
+/* Ports are 32 bits: implicit binds take them above the 16-bit numbers
+ * that people pick for servers, about 2^31 of them, so that no user can
+ * run a namespace out of them.
+ */
+#define WSP_EPHEMERAL_LO	65536
+#define WSP_EPHEMERAL_HI	INT_MAX
 #define WSP_MAX_BACKLOG_DEF	4096
 #define WSP_MAX_BACKLOG_MAX	1048576
 #define WSP_CONNECT_TIMEOUT_DEF	30000
@@ -95,7 +99,6 @@ struct wsp_net {
 	spinlock_t		port_lock;	/* ports and all_socks */
 	struct rhashtable	ports;		/* bound sockets by port */
 	struct list_head	all_socks;
-	u32			next_ephemeral;
 	/* Request ids, per namespace: a global counter would show every
 	 * namespace the others' connection rate.
 	 */

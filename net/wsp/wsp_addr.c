@@ -4,6 +4,8 @@
  * ephemeral binding, and getsockname/getpeername.
  */
 #include <linux/capability.h>
+#include <linux/math.h>
+#include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <net/net_namespace.h>
 
@@ -60,27 +62,27 @@ static int __wsp_port_insert(struct wsp_net *wn, struct wsp_sock *wsk,
 	return 0;
 }
 
-/* Bind to a free port in net.wsp.ephemeral_ports, starting where the
- * last search stopped.  wsp_net.port_lock must be held.
+/* Bind to a free port in net.wsp.ephemeral_ports, probing from a random
+ * one.  In the default range of 2^31 ports a probe is all but always free
+ * at once, however many sockets are bound; only a range narrowed by hand
+ * can fill up, and then every port in it is tried.  wsp_net.port_lock
+ * must be held.
  */
 static int __wsp_port_ephemeral(struct wsp_net *wn, struct wsp_sock *wsk)
 {
 	u32 lo = READ_ONCE(wn->ephemeral_ports[0]);
 	u32 hi = READ_ONCE(wn->ephemeral_ports[1]);
-	u32 range, i, cand;
+	u32 range, start, i;
 	int err;
 
 	if (lo > hi)
 		return -EADDRINUSE;
 	range = hi - lo + 1;
+	start = reciprocal_scale(get_random_u32(), range);
 	for (i = 0; i < range; i++) {
-		cand = lo + (wn->next_ephemeral + i) % range;
-		err = __wsp_port_insert(wn, wsk, cand);
-		if (err == -EEXIST)
-			continue;
-		if (!err)
-			wn->next_ephemeral = cand - lo + 1;
-		return err;
+		err = __wsp_port_insert(wn, wsk, lo + (start + i) % range);
+		if (err != -EEXIST)
+			return err;
 	}
 	return -EADDRINUSE;
 }

@@ -7,6 +7,7 @@
 #include "wsp_util.h"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 
 FIXTURE(review)
 {
@@ -526,6 +527,40 @@ TEST_F(review, listener_close_vs_child_setup)
 	EXPECT_LT(0, (long)ret);
 	EXPECT_LT(0, rounds);
 	close(lfd);
+}
+
+/*
+ * Finding 7: implicit binds took one of 16,384 ports per namespace, so
+ * one user with 16K fds made everybody's connect() and listen() fail with
+ * EADDRINUSE.  The default range is now 65536..INT_MAX; 17,000 implicit
+ * binds (more than the whole old range) all succeed there, above 65535.
+ */
+TEST_F(review, implicit_binds_do_not_run_out)
+{
+	pid_t pid;
+
+	if (self->type == SOCK_SEQPACKET)
+		SKIP(return, "the port table is shared by both types");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl = { 17100, 17100 };
+		long long port;
+		int i, fd;
+
+		CHILD_CHECK(wsp_private_netns() == 0);
+		CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+		for (i = 0; i < 17000; i++) {
+			fd = wsp_socket(SOCK_STREAM);
+			CHILD_CHECK(fd >= 0);
+			CHILD_CHECK(wsp_bind(fd, 0) == 0);
+		}
+		/* Clear of the 16-bit numbers servers are given. */
+		port = wsp_local_port(fd);
+		CHILD_CHECK(port > 65535);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wsp_wait_child(pid, 25000));
 }
 
 TEST_HARNESS_MAIN

@@ -54,8 +54,8 @@
 /* Defaults that SPEC and Documentation fix for a fresh namespace. */
 #define WSP_DEF_MAX_BACKLOG	4096
 #define WSP_DEF_CONNECT_TIMEOUT	30000
-#define WSP_DEF_EPH_LO		49152
-#define WSP_DEF_EPH_HI		65535
+#define WSP_DEF_EPH_LO		65536
+#define WSP_DEF_EPH_HI		2147483647
 #define WSP_DEF_CONNECT_DATA	4096
 
 /* Generous upper bound for "this should happen now" on a slow TCG guest. */
