@@ -634,17 +634,23 @@ start_host_tests()
 	HOSTPID=$!
 }
 
-report_host_tests()
+# relabel LABEL FILE: a script's TAP lines, renumbered into ours.
+relabel()
 {
 	local line
-	wait $HOSTPID || true
 	while read -r line; do
 		case $line in
-		"ok "*) tap ok "host: ${line#ok [0-9]* }" ;;
-		"not ok "*) tap fail "host: ${line#not ok [0-9]* }" ;;
-		*) echo "# $line" ;;
+		"ok "*) tap ok "$1: ${line#ok [0-9]* }" ;;
+		"not ok "*) tap fail "$1: ${line#not ok [0-9]* }" ;;
+		*) echo "# $1: $line" ;;
 		esac
-	done < "$OUT/host-tests.out"
+	done < "$2"
+}
+
+report_host_tests()
+{
+	wait $HOSTPID || true
+	relabel host "$OUT/host-tests.out"
 }
 
 # The distribution path per suite: tools/dkms-test.sh against each stock
@@ -674,16 +680,10 @@ start_dkms()
 
 report_dkms()
 {
-	local label line
+	local label
 	wait $DKMSPID || true
 	for label in "${!DKMS_KVER[@]}"; do
-		while read -r line; do
-			case $line in
-			"ok "*) tap ok "$label: ${line#ok [0-9]* }" ;;
-			"not ok "*) tap fail "$label: ${line#not ok [0-9]* }" ;;
-			*) echo "# $label: $line" ;;
-			esac
-		done < "$OUT/$label/dkms.out"
+		relabel "$label" "$OUT/$label/dkms.out"
 	done
 }
 

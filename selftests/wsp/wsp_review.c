@@ -142,13 +142,15 @@ TEST_F(review, relisten_vs_automatic_accept)
 	close(r.lfd);
 }
 
-static int set_rate(int fd, __u32 rate, __u32 bucket)
+/* A QoS with the given rates (and sending bucket), the rest unspecified. */
+static int set_rates(int fd, __u32 sending, __u32 bucket, __u32 receiving)
 {
 	struct wsp_qos q;
 
 	memset(&q, 0xff, sizeof(q));
-	q.sending.token_rate = rate;
+	q.sending.token_rate = sending;
 	q.sending.token_bucket_size = bucket;
+	q.receiving.token_rate = receiving;
 	return setsockopt(fd, SOL_WSP, WSP_QOS, &q, sizeof(q));
 }
 
@@ -168,7 +170,7 @@ TEST_F(review, close_with_a_refill_timer_armed)
 	for (i = 0; i < 300; i++) {
 		ASSERT_EQ(0, wsp_pair(self->type, &lfd, &c, &s, NULL));
 		/* 100 kB/s, a 64-byte bucket: a refill every 640 us. */
-		ASSERT_EQ(0, set_rate(c, 100000, 64));
+		ASSERT_EQ(0, set_rates(c, 100000, 64, WSP_QOS_NOT_SPECIFIED));
 		for (n = 0; n < 100; n++)
 			if (send(c, buf, sizeof(buf), MSG_DONTWAIT) < 0)
 				break;
@@ -295,16 +297,6 @@ static __u32 rate_of(int fd, bool sending)
 	return sending ? q.sending.token_rate : q.receiving.token_rate;
 }
 
-static int set_rates(int fd, __u32 sending, __u32 receiving)
-{
-	struct wsp_qos q;
-
-	memset(&q, 0xff, sizeof(q));
-	q.sending.token_rate = sending;
-	q.receiving.token_rate = receiving;
-	return setsockopt(fd, SOL_WSP, WSP_QOS, &q, sizeof(q));
-}
-
 /*
  * Finding 13: after connect, a client could raise its server-granted
  * token rate with WSP_QOS.  The grant is a ceiling: either end may go
@@ -319,12 +311,12 @@ TEST_F(review, qos_grant_is_a_ceiling)
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, wsp_bind(lfd, 0));
 	/* The listener takes at most 20000 B/s, sends at most 30000. */
-	ASSERT_EQ(0, set_rates(lfd, 30000, 20000));
+	ASSERT_EQ(0, set_rates(lfd, 30000, WSP_QOS_NOT_SPECIFIED, 20000));
 	ASSERT_EQ(0, listen(lfd, 4));
 	port = wsp_local_port(lfd);
 	c = wsp_socket(self->type);
 	ASSERT_LE(0, c);
-	ASSERT_EQ(0, set_rates(c, 50000, 60000));
+	ASSERT_EQ(0, set_rates(c, 50000, WSP_QOS_NOT_SPECIFIED, 60000));
 	ASSERT_EQ(0, wsp_connect(c, port));
 	s = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -332,24 +324,24 @@ TEST_F(review, qos_grant_is_a_ceiling)
 	EXPECT_EQ(30000, rate_of(c, false));
 
 	/* Above the grant: held at the grant, on both ends. */
-	ASSERT_EQ(0, set_rates(c, 1000000, 1000000));
+	ASSERT_EQ(0, set_rates(c, 1000000, WSP_QOS_NOT_SPECIFIED, 1000000));
 	EXPECT_EQ(20000, rate_of(c, true));
 	EXPECT_EQ(30000, rate_of(c, false));
 	EXPECT_EQ(20000, rate_of(s, false));
 	EXPECT_EQ(30000, rate_of(s, true));
 	/* Lower, then back up: to the grant, not beyond. */
-	ASSERT_EQ(0, set_rates(c, 5000, 6000));
+	ASSERT_EQ(0, set_rates(c, 5000, WSP_QOS_NOT_SPECIFIED, 6000));
 	EXPECT_EQ(5000, rate_of(c, true));
 	EXPECT_EQ(5000, rate_of(s, false));
-	ASSERT_EQ(0, set_rates(c, 25000, 40000));
+	ASSERT_EQ(0, set_rates(c, 25000, WSP_QOS_NOT_SPECIFIED, 40000));
 	EXPECT_EQ(20000, rate_of(c, true));
 	EXPECT_EQ(30000, rate_of(c, false));
 	/* "Not specified" asks for everything the grant allows. */
-	ASSERT_EQ(0, set_rates(c, WSP_QOS_NOT_SPECIFIED,
+	ASSERT_EQ(0, set_rates(c, WSP_QOS_NOT_SPECIFIED, WSP_QOS_NOT_SPECIFIED,
 			       WSP_QOS_NOT_SPECIFIED));
 	EXPECT_EQ(20000, rate_of(c, true));
 	/* The server's end is bound by the same grant. */
-	ASSERT_EQ(0, set_rates(s, 1000000, 1000000));
+	ASSERT_EQ(0, set_rates(s, 1000000, WSP_QOS_NOT_SPECIFIED, 1000000));
 	EXPECT_EQ(30000, rate_of(s, true));
 	EXPECT_EQ(20000, rate_of(s, false));
 	EXPECT_EQ(20000, rate_of(c, true));
