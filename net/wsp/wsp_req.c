@@ -534,9 +534,14 @@ int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
 	r.id = req->id;
 	r.caller.swsp_family = AF_WSP;
 	r.caller.swsp_port = req->caller_port;
-	r.pid = pid_vnr(req->pid);
-	r.uid = from_kuid_munged(current_user_ns(), req->cred->euid);
-	r.gid = from_kgid_munged(current_user_ns(), req->cred->egid);
+	/* As seen from the listener's namespaces, those of the task that
+	 * called listen(), whoever peeks: the fd may have been passed on.
+	 */
+	spin_lock(&sk->sk_peer_lock);
+	r.pid = pid_nr_ns(req->pid, ns_of_pid(sk->sk_peer_pid));
+	r.uid = from_kuid_munged(sk->sk_peer_cred->user_ns, req->cred->euid);
+	r.gid = from_kgid_munged(sk->sk_peer_cred->user_ns, req->cred->egid);
+	spin_unlock(&sk->sk_peer_lock);
 	if (req->state == WSP_REQ_DEFERRED_STATE)
 		r.flags |= WSP_REQ_DEFERRED;
 	r.qos = req->qos;

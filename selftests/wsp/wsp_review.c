@@ -556,4 +556,99 @@ TEST_F_TIMEOUT(review, implicit_binds_do_not_run_out, 150)
 	EXPECT_EQ(0, wsp_wait_child(pid, 140000));
 }
 
+/*
+ * Finding 14: the peek translated the caller's credentials into the
+ * peeking task's namespaces, where SPEC asks for the listener's.  The
+ * listener listens here, a client here connects, and the listener fd is
+ * peeked from a new user and pid namespace (a helper it was passed to):
+ * the caller is still our pid and uid 0, not 0 and the overflow uid.
+ * SO_PEERCRED stays the socket core's: the reader's namespaces.
+ */
+TEST_F(review, peek_credentials_are_the_listeners_view)
+{
+	int lfd, c, s;
+	__u32 port;
+	pid_t pid;
+
+	lfd = wsp_cond_listener(self->type, 0, 8, &port);
+	ASSERT_LE(0, lfd);
+	c = wsp_socket(self->type);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(EINPROGRESS, wsp_connect_nb(c, port));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct wsp_request r;
+		pid_t me = getppid(), inner;
+
+		CHILD_CHECK(unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0);
+		inner = fork();
+		CHILD_CHECK(inner >= 0);
+		if (inner == 0) {
+			/* No uid or gid mapped: we are nobody here. */
+			CHILD_CHECK(getpid() == 1);
+			CHILD_CHECK(wsp_peek(lfd, 0, &r) == 0);
+			CHILD_CHECK(r.pid == (__u32)me);
+			CHILD_CHECK(r.uid == 0 && r.gid == 0);
+			_exit(0);
+		}
+		_exit(wsp_wait_child(inner, WSP_SLOW_MS) ? 1 : 0);
+	}
+	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS));
+	/* And from here, the same. */
+	EXPECT_EQ(0, wsp_decide_oldest(lfd, WSP_CF_ACCEPT));
+	ASSERT_EQ(0, wsp_wait_connect(c, WSP_SLOW_MS));
+	s = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(getpid(), peercred_pid(s));
+	close(s);
+	close(c);
+	close(lfd);
+}
+
+/* The other way round: a listener that listens in a new user and pid
+ * namespace sees a caller from here as pid 0 and the overflow ids.
+ */
+TEST_F(review, peek_credentials_from_a_listener_in_new_namespaces)
+{
+	int p[2], c = -1;
+	__u32 port = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pid_t inner;
+
+		CHILD_CHECK(unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0);
+		inner = fork();
+		CHILD_CHECK(inner >= 0);
+		if (inner == 0) {
+			struct wsp_request r;
+			int lfd;
+
+			lfd = wsp_cond_listener(self->type, 0, 8, &port);
+			CHILD_CHECK(lfd >= 0);
+			CHILD_CHECK(write(p[1], &port, sizeof(port)) ==
+				    sizeof(port));
+			CHILD_CHECK(wsp_poll1(lfd, POLLPRI, WSP_SLOW_MS) ==
+				    POLLPRI);
+			CHILD_CHECK(wsp_peek(lfd, 0, &r) == 0);
+			CHILD_CHECK(r.pid == 0);
+			CHILD_CHECK(r.uid == 65534 && r.gid == 65534);
+			_exit(0);
+		}
+		_exit(wsp_wait_child(inner, WSP_SLOW_MS * 2) ? 1 : 0);
+	}
+	close(p[1]);
+	ASSERT_EQ(sizeof(port), read(p[0], &port, sizeof(port)));
+	c = wsp_socket(self->type);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(EINPROGRESS, wsp_connect_nb(c, port));
+	EXPECT_EQ(0, wsp_wait_child(pid, WSP_SLOW_MS * 3));
+	close(c);
+	close(p[0]);
+}
+
 TEST_HARNESS_MAIN
