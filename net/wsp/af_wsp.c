@@ -146,7 +146,7 @@ static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
 	INIT_LIST_HEAD(&wsk->req_list);
 	INIT_LIST_HEAD(&wsk->accept_list);
 	INIT_LIST_HEAD(&wsk->accept_node);
-	xa_init(&wsk->req_index);
+	xa_init_flags(&wsk->req_index, XA_FLAGS_ACCOUNT);
 	atomic_set(&wsk->rx_queued, 0);
 	wsp_qos_init(&wsk->qos);
 	wsp_sock_link(wsk);

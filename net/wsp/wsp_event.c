@@ -37,7 +37,7 @@ struct wsp_ext *wsp_ext_get(struct wsp_sock *wsk, gfp_t gfp)
 
 	if (ext)
 		return ext;
-	ext = kzalloc(sizeof(*ext), gfp);
+	ext = kzalloc(sizeof(*ext), gfp | __GFP_ACCOUNT);
 	if (!ext)
 		return NULL;
 	ext->wsk = wsk;

@@ -6,13 +6,27 @@
 
 #include "wsp.h"
 
-/* Copy @len bytes at @offset of @src into a new buffer charged to @sk. */
+static int wsp_optmem_max(const struct sock *sk)
+{
+#ifdef COMPAT_HAVE_OPTMEM_MAX_PERNET
+	return READ_ONCE(sock_net(sk)->core.sysctl_optmem_max);
+#else
+	return READ_ONCE(sysctl_optmem_max);
+#endif
+}
+
+/* Copy @len bytes at @offset of @src into a new buffer charged to @sk.
+ * As sock_kmalloc(), the socket's option memory stays within optmem_max:
+ * net.wsp.max_connect_data alone can be raised in any user namespace.
+ */
 struct wsp_buf *wsp_buf_copy(struct sock *sk, sockptr_t src,
 			     size_t offset, u32 len)
 {
 	struct wsp_buf *buf;
 
-	buf = kmalloc(struct_size(buf, data, len), GFP_KERNEL);
+	if (atomic_read(&sk->sk_omem_alloc) + len > wsp_optmem_max(sk))
+		return ERR_PTR(-ENOBUFS);
+	buf = kmalloc(struct_size(buf, data, len), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	if (copy_from_sockptr_offset(buf->data, src, offset, len)) {

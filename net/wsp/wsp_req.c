@@ -37,7 +37,7 @@ static struct wsp_req *wsp_req_alloc(struct wsp_sock *client,
 {
 	struct wsp_req *req;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return NULL;
 	kref_init(&req->ref);

@@ -651,4 +651,33 @@ TEST_F(review, peek_credentials_from_a_listener_in_new_namespaces)
 	close(p[0]);
 }
 
+/*
+ * Finding 6 (in part): connect data is charged to the socket's option
+ * memory (sk_omem_alloc), but was never held to net.core.optmem_max, so
+ * raising net.wsp.max_connect_data (which any user namespace's root can)
+ * let each fd pin 64 KiB.  Like sock_kmalloc(), setting it now stops at
+ * optmem_max with ENOBUFS.  optmem_max is per namespace from 6.9 and
+ * global before, so it is changed here, in ours, and put back.
+ */
+TEST_F(review, connect_data_is_held_to_optmem_max)
+{
+	static char data[4096];
+	char saved[32];
+	int fd;
+
+	ASSERT_LE(0, wsp_read_file("/proc/sys/net/core/optmem_max", saved,
+				   sizeof(saved)));
+	fd = wsp_socket(self->type);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, wsp_write_file("/proc/sys/net/core/optmem_max", "1024\n"));
+	EXPECT_EQ(-1, setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, data, 2048));
+	EXPECT_EQ(ENOBUFS, errno);
+	EXPECT_EQ(0, setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, data, 1000));
+	EXPECT_EQ(0, wsp_write_file("/proc/sys/net/core/optmem_max", saved));
+	/* Within the default limit, the largest default connect data. */
+	EXPECT_EQ(0, setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, data,
+				sizeof(data)));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
