@@ -46,8 +46,8 @@
  *  - wsk->peer holds a sock reference, dropped when the socket is released,
  *    after the token bucket's timer is cancelled: its callback reads the
  *    peer (wsp_writable()).
- *  - sk_peer_pid and sk_peer_cred hold a reference each; whoever
- *    replaces them (listen(), establishment) puts the old ones.
+ *  - sk_peer_pid and sk_peer_cred hold a reference each; they are only
+ *    replaced through wsp_set_peercred(), which puts the old ones.
  *  - A queued request holds a reference on its client; the request itself
  *    holds a reference on its listener for its whole life.
  *  - struct wsp_req is kref counted: one for client->req, one while
@@ -283,13 +283,31 @@ out:
 	return err;
 }
 
+/* Give @sk the SO_PEERCRED @pid and @cred, whose references it takes
+ * over, and put the ones it had (a socket may listen, then connect).
+ * Safe under spinlocks.
+ */
+void wsp_set_peercred(struct sock *sk, struct pid *pid,
+		      const struct cred *cred)
+{
+	const struct cred *old_cred;
+	struct pid *old_pid;
+
+	spin_lock(&sk->sk_peer_lock);
+	old_pid = sk->sk_peer_pid;
+	old_cred = sk->sk_peer_cred;
+	sk->sk_peer_pid = pid;
+	sk->sk_peer_cred = cred;
+	spin_unlock(&sk->sk_peer_lock);
+	put_pid(old_pid);
+	put_cred(old_cred);
+}
+
 static int wsp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
 	struct wsp_sock *wsk = wsp_sk(sk);
 	int max_backlog = READ_ONCE(wsp_net(sock_net(sk))->max_backlog);
-	const struct cred *old_cred;
-	struct pid *old_pid;
 	int err = 0;
 
 	lock_sock(sk);
@@ -304,14 +322,7 @@ static int wsp_listen(struct socket *sock, int backlog)
 	}
 
 	/* SO_PEERCRED of the clients: the listener as of listen(). */
-	spin_lock(&sk->sk_peer_lock);
-	old_pid = sk->sk_peer_pid;
-	old_cred = sk->sk_peer_cred;
-	sk->sk_peer_pid = get_pid(task_tgid(current));
-	sk->sk_peer_cred = get_current_cred();
-	spin_unlock(&sk->sk_peer_lock);
-	put_pid(old_pid);
-	put_cred(old_cred);
+	wsp_set_peercred(sk, get_pid(task_tgid(current)), get_current_cred());
 
 	spin_lock(&wsk->lock);
 	wsk->backlog_cap = wsp_backlog_clamp(backlog, max_backlog);

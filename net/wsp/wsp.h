@@ -336,6 +336,8 @@ u64 wsp_tb_wait_ns(s64 tokens, u64 rate);
 /* Sockets, af_wsp.c. */
 struct wsp_sock *wsp_child_alloc(struct wsp_sock *listener);
 void wsp_child_free(struct wsp_sock *child);
+void wsp_set_peercred(struct sock *sk, struct pid *pid,
+		      const struct cred *cred);
 void wsp_disconnect(struct wsp_sock *wsk, bool reset);
 
 /* Requests, wsp_req.c. */

@@ -163,8 +163,8 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 {
 	struct wsp_sock *client = req->client;
 	struct sock *csk = &client->sk;
-	const struct cred *cred, *old_cred;
-	struct pid *pid, *old_pid;
+	const struct cred *cred;
+	struct pid *pid;
 
 	lockdep_assert_held(&listener->lock);
 
@@ -193,13 +193,7 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	sock_hold(&child->sk);
 	client->peer_port = listener->port;
 	__wsp_set_callee_data(client, callee);
-	/* A client that listened before has credentials of its own there. */
-	spin_lock(&csk->sk_peer_lock);
-	old_pid = csk->sk_peer_pid;
-	old_cred = csk->sk_peer_cred;
-	csk->sk_peer_pid = pid;
-	csk->sk_peer_cred = cred;
-	spin_unlock(&csk->sk_peer_lock);
+	wsp_set_peercred(csk, pid, cred);
 	client->qos = *granted;
 	/* A new grant: the ceiling is taken again at the first change. */
 	if (wsp_ext(client))
@@ -207,8 +201,6 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	wsp_shaper_reset(client);
 	csk->sk_state = TCP_ESTABLISHED;
 	spin_unlock(&client->lock);
-	put_pid(old_pid);
-	put_cred(old_cred);
 
 	list_add_tail(&child->accept_node, &listener->accept_list);
 }
