@@ -60,10 +60,12 @@ apt_install()
 		  $sudo apt-get install -y -q --no-install-recommends $missing >&2; }
 }
 
-# The ABI of bookworm's current stock kernel, e.g. 6.1.0-56.
-stock_abi()
+# The ABI of the current stock kernel of this machine's suite (bookworm),
+# or of SUITE's chroot: e.g. 6.1.0-56, 6.12.117+deb13.
+stock_abi()	# [SUITE]
 {
-	apt-cache depends linux-headers-amd64 2>/dev/null |
+	${1:+chroot "$CACHE/chroot/$1"} apt-cache depends linux-headers-amd64 \
+		2>/dev/null |
 		sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1
 }
 
@@ -133,14 +135,6 @@ prepare_suite()
 		echo "$today" > "$d/.wsp-updated"
 		touch "$d/.wsp-ready"
 	) 9>"$d.lock"
-}
-
-# The ABI of a suite's current stock kernel, e.g. 6.12.117+deb13.
-suite_abi()
-{
-	chroot "$CACHE/chroot/$1" apt-cache depends linux-headers-amd64 \
-		2>/dev/null |
-		sed -n 's/.*Depends: linux-headers-\(.*\)-amd64$/\1/p' | head -1
 }
 
 # suite_fetch SUITE DIR PKG...: the packages, extracted (not installed)
@@ -298,8 +292,8 @@ intree_sync()
 		"$SRC7/include/uapi/linux/wsp.h"
 }
 
-DEBUG7_FRAGS=("$VM"/config/base.config "$VM"/config/debug.config
-	      "$VM"/config/wsp-intree.config)
+DEBUG61_FRAGS=("$VM"/config/base.config "$VM"/config/debug.config)
+DEBUG7_FRAGS=("${DEBUG61_FRAGS[@]}" "$VM"/config/wsp-intree.config)
 
 # Fills KIMAGE, KDIR, KMODS (modules tree for dependencies, or empty),
 # KDEBUG, KTIMEOUT, KSUITE (chroot to build the module in, or empty) and
@@ -312,10 +306,9 @@ prepare_kernel()
 	case $1 in
 	debug-6.1)
 		extract_source || return 1
-		KDIR=$(debug_kdir debug-6.1 "$SRC" "$VM"/config/base.config \
-			"$VM"/config/debug.config)
-		build_debug_kernel "$KDIR" "$SRC" "$VM"/config/base.config \
-			"$VM"/config/debug.config || return 1
+		KDIR=$(debug_kdir debug-6.1 "$SRC" "${DEBUG61_FRAGS[@]}")
+		build_debug_kernel "$KDIR" "$SRC" "${DEBUG61_FRAGS[@]}" ||
+			return 1
 		KIMAGE=$KDIR/arch/x86/boot/bzImage
 		KMODS=""
 		KDEBUG=1
@@ -336,7 +329,7 @@ prepare_kernel()
 	stock-6.12 | stock-7.x)
 		local abi d
 		prepare_suite "$KSUITE" || return 1
-		abi=$(suite_abi "$KSUITE")
+		abi=$(stock_abi "$KSUITE")
 		[ -n "$abi" ] || { echo "no stock kernel ABI in $KSUITE"; return 1; }
 		d=$CACHE/stock/$abi
 		# trixie ships the image and its modules as linux-image-*-unsigned;
