@@ -10,7 +10,7 @@
  * Objects.  A connect() creates a struct wsp_req on the listener.  With
  * automatic accept it is decided at once; in conditional mode it waits on
  * listener->req_list (arrival order, which is id order) and in
- * listener->req_index (id -> req, for verdicts and the peek cursor) until
+ * listener->req_tree (by id, for verdicts and the peek cursor) until
  * a verdict, a withdrawal or the listener's close.  An accepted request
  * turns into a child socket on listener->accept_list; accept() takes it.
  *
@@ -118,7 +118,6 @@ static void wsp_destruct(struct sock *sk)
 	skb_queue_purge(&sk->sk_receive_queue);
 	wsp_buf_put(sk, wsk->caller_data);
 	wsp_buf_put(sk, wsk->callee_data);
-	xa_destroy(&wsk->req_index);
 	/* Every path to here unhashed the socket: release() or
 	 * wsp_child_free().
 	 */
@@ -146,7 +145,7 @@ static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
 	INIT_LIST_HEAD(&wsk->req_list);
 	INIT_LIST_HEAD(&wsk->accept_list);
 	INIT_LIST_HEAD(&wsk->accept_node);
-	xa_init_flags(&wsk->req_index, XA_FLAGS_ACCOUNT);
+	wsk->req_tree = RB_ROOT;
 	atomic_set(&wsk->rx_queued, 0);
 	wsp_qos_init(&wsk->qos);
 	wsp_sock_link(wsk);

@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rbtree.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -154,13 +155,14 @@ enum wsp_req_state {
 };
 
 /* A connection request.  It lives on its listener's request list and in
- * its id index while it waits for a verdict.  References: one for the
+ * its id tree while it waits for a verdict.  References: one for the
  * client (client->req), one for the queue while queued, one for a pending
  * timeout work.
  */
 struct wsp_req {
 	struct kref		ref;
 	struct list_head	node;		/* listener->req_list */
+	struct rb_node		tree_node;	/* listener->req_tree */
 	u64			id;
 	enum wsp_req_state	state;		/* listener->lock */
 	struct wsp_sock		*listener;	/* holds a sock reference */
@@ -242,7 +244,7 @@ struct wsp_sock {
 	bool			passcred;	/* child: SO_PASSCRED at accept */
 	bool			connect_timeout_set;
 	struct list_head	req_list;
-	struct xarray		req_index;	/* id -> struct wsp_req */
+	struct rb_root		req_tree;	/* id -> struct wsp_req */
 	struct list_head	accept_list;	/* accepted children */
 	struct list_head	accept_node;	/* on the listener's accept_list */
 
@@ -344,6 +346,8 @@ void wsp_disconnect(struct wsp_sock *wsk, bool reset);
 int wsp_req_init(void);
 void wsp_req_exit(void);
 void wsp_req_put(struct wsp_req *req);
+struct wsp_req *__wsp_req_after(struct wsp_sock *listener, u64 after);
+struct wsp_req *__wsp_req_find(struct wsp_sock *listener, u64 id);
 int wsp_connect_start(struct wsp_sock *client, u32 port);
 void wsp_req_forget(struct wsp_sock *wsk);
 bool wsp_withdraw(struct wsp_req *req, int err);

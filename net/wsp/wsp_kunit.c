@@ -180,7 +180,10 @@ static void wsp_test_queue_remove_middle(struct kunit *test)
 	sock_release(c[1]);
 	KUNIT_EXPECT_EQ(test, lw->backlog_count, 2U);
 	KUNIT_EXPECT_EQ(test, lw->nr_undecided, 2U);
-	KUNIT_EXPECT_NULL(test, xa_load(&lw->req_index, ids[1]));
+	spin_lock(&lw->lock);
+	req = __wsp_req_find(lw, ids[1]);
+	spin_unlock(&lw->lock);
+	KUNIT_EXPECT_NULL(test, req);
 	req = list_first_entry(&lw->req_list, struct wsp_req, node);
 	KUNIT_EXPECT_EQ(test, req->id, ids[0]);
 	req = list_next_entry(req, node);
@@ -273,6 +276,62 @@ static void wsp_test_listener_close(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->sk->sk_shutdown, SHUTDOWN_MASK);
 	sock_release(p);
 	sock_release(a);
+}
+
+/* Ids are u64 on every architecture: two queued requests whose ids agree
+ * in their low 32 bits stay distinct, in id order, each found by its own
+ * id (an index of unsigned long merged them on 32-bit).
+ */
+static void wsp_test_req_ids_wide(struct kunit *test)
+{
+	struct socket *l = wsp_test_listener(test, SOCK_STREAM, 61103, true);
+	struct wsp_net *wn = wsp_net(&init_net);
+	struct wsp_sock *lw = wsp_sk(l->sk);
+	struct wsp_req *req[2], *found[7];
+	struct socket *c[2];
+	u64 ids[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		c[i] = wsp_test_sock(test, SOCK_STREAM);
+		KUNIT_ASSERT_EQ(test, wsp_test_connect(c[i], 61103, O_NONBLOCK),
+				-EINPROGRESS);
+		req[i] = wsp_sk(c[i]->sk)->req;
+		ids[i] = req[i]->id;
+		/* Only ever forward: ids stay unique in the namespace. */
+		atomic64_set(&wn->next_req_id, ids[0] + (1ULL << 32) - 1);
+	}
+	KUNIT_EXPECT_EQ(test, ids[1], ids[0] + (1ULL << 32));
+
+	spin_lock(&lw->lock);
+	found[0] = __wsp_req_find(lw, ids[0]);
+	found[1] = __wsp_req_find(lw, ids[1]);
+	found[2] = __wsp_req_find(lw, ids[0] + 1);
+	found[3] = __wsp_req_find(lw, 0);
+	found[4] = __wsp_req_after(lw, 0);
+	found[5] = __wsp_req_after(lw, ids[0]);
+	found[6] = __wsp_req_after(lw, ids[1]);
+	spin_unlock(&lw->lock);
+	KUNIT_EXPECT_PTR_EQ(test, found[0], req[0]);
+	KUNIT_EXPECT_PTR_EQ(test, found[1], req[1]);
+	KUNIT_EXPECT_NULL(test, found[2]);
+	KUNIT_EXPECT_NULL(test, found[3]);
+	KUNIT_EXPECT_PTR_EQ(test, found[4], req[0]);
+	KUNIT_EXPECT_PTR_EQ(test, found[5], req[1]);
+	KUNIT_EXPECT_NULL(test, found[6]);
+
+	/* The verdict reaches the request it names, and only that one. */
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ids[1], WSP_CF_ACCEPT), 0);
+	KUNIT_EXPECT_EQ(test, c[1]->sk->sk_state, TCP_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, c[0]->sk->sk_state, TCP_SYN_SENT);
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ids[1], WSP_CF_ACCEPT),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, wsp_test_verdict(l, ids[0], WSP_CF_REJECT), 0);
+	KUNIT_EXPECT_EQ(test, c[0]->sk->sk_err, ECONNREFUSED);
+
+	sock_release(c[0]);
+	sock_release(c[1]);
+	sock_release(l);
 }
 
 /* ---- the send path through a mock transport ------------------------------ */
@@ -477,6 +536,7 @@ static struct kunit_case wsp_test_cases[] = {
 	KUNIT_CASE(wsp_test_queue_remove_middle),
 	KUNIT_CASE(wsp_test_verdicts),
 	KUNIT_CASE(wsp_test_listener_close),
+	KUNIT_CASE(wsp_test_req_ids_wide),
 	KUNIT_CASE(wsp_test_mock_stream),
 	KUNIT_CASE(wsp_test_mock_seqpacket),
 	KUNIT_CASE(wsp_test_tb_refill),

@@ -9,6 +9,8 @@
 #include <linux/uaccess.h>
 #include <net/sock.h>
 
+#include <kunit/visibility.h>
+
 #include "wsp.h"
 #include "wsp_trace.h"
 
@@ -42,6 +44,7 @@ static struct wsp_req *wsp_req_alloc(struct wsp_sock *client,
 		return NULL;
 	kref_init(&req->ref);
 	INIT_LIST_HEAD(&req->node);
+	RB_CLEAR_NODE(&req->tree_node);
 	INIT_DELAYED_WORK(&req->timeout_work, wsp_req_timeout);
 	req->state = WSP_REQ_PENDING;
 	sock_hold(&listener->sk);
@@ -53,6 +56,54 @@ static struct wsp_req *wsp_req_alloc(struct wsp_sock *client,
 	req->qos = client->qos;
 	return req;
 }
+
+/* The id tree.  Ids are u64 on every architecture, so they are not an
+ * xarray's unsigned long index; the tree also costs no allocation under
+ * the listener's lock, so queueing cannot fail for want of memory.
+ */
+static bool wsp_req_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct wsp_req, tree_node)->id <
+	       rb_entry(b, struct wsp_req, tree_node)->id;
+}
+
+/* listener->lock must be held. */
+static void __wsp_req_index(struct wsp_sock *listener, struct wsp_req *req)
+{
+	lockdep_assert_held(&listener->lock);
+	rb_add(&req->tree_node, &listener->req_tree, wsp_req_less);
+}
+
+/* The queued request with the smallest id above @after, or NULL.
+ * listener->lock must be held.
+ */
+struct wsp_req *__wsp_req_after(struct wsp_sock *listener, u64 after)
+{
+	struct rb_node *node = listener->req_tree.rb_node;
+	struct wsp_req *req, *found = NULL;
+
+	lockdep_assert_held(&listener->lock);
+	while (node) {
+		req = rb_entry(node, struct wsp_req, tree_node);
+		if (req->id > after) {
+			found = req;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return found;
+}
+EXPORT_SYMBOL_IF_KUNIT(__wsp_req_after);
+
+/* The queued request @id, or NULL.  listener->lock must be held. */
+struct wsp_req *__wsp_req_find(struct wsp_sock *listener, u64 id)
+{
+	struct wsp_req *req = id ? __wsp_req_after(listener, id - 1) : NULL;
+
+	return req && req->id == id ? req : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(__wsp_req_find);
 
 static bool wsp_req_queued(const struct wsp_req *req)
 {
@@ -73,7 +124,7 @@ static void __wsp_req_unqueue(struct wsp_sock *listener, struct wsp_req *req,
 	if (req->state == WSP_REQ_PENDING)
 		listener->nr_undecided--;
 	list_del_init(&req->node);
-	xa_erase(&listener->req_index, req->id);
+	rb_erase(&req->tree_node, &listener->req_tree);
 	req->state = state;
 	/* A running timeout work finds the request decided and does nothing. */
 	if (cancel_delayed_work(&req->timeout_work))
@@ -287,9 +338,7 @@ again:
 	req = conditional ? queued : &now;
 	req->id = atomic64_inc_return(&wsp_net(net)->next_req_id);
 	if (conditional) {
-		err = xa_insert(&listener->req_index, req->id, req, GFP_ATOMIC);
-		if (err)
-			goto out_unlock;
+		__wsp_req_index(listener, req);
 		list_add_tail(&req->node, &listener->req_list);
 		listener->nr_undecided++;
 		kref_get(&req->ref);		/* the queue's */
@@ -436,7 +485,7 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 	}
 
 	spin_lock(&listener->lock);
-	req = xa_load(&listener->req_index, v.id);
+	req = __wsp_req_find(listener, v.id);
 	if (!req || !wsp_req_queued(req)) {
 		spin_unlock(&listener->lock);
 		wsp_count(net, WSP_MIB_UNKNOWN_VERDICTS);
@@ -495,9 +544,9 @@ int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
 	struct sock *sk = &listener->sk;
 	struct wsp_request r;
 	struct wsp_buf *data = NULL;
-	unsigned long index;
 	struct wsp_req *req;
 	int len, copy, err;
+	u64 after;
 
 	if (get_user(len, optlen))
 		return -EFAULT;
@@ -505,7 +554,7 @@ int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
 		return -EINVAL;
 	if (copy_from_user(&r.id, optval, sizeof(r.id)))
 		return -EFAULT;
-	index = r.id;
+	after = r.id;
 	memset(&r, 0, sizeof(r));
 
 	spin_lock(&listener->lock);
@@ -513,14 +562,7 @@ int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
 	if (sk->sk_state != TCP_LISTEN)
 		goto out_unlock;
 	err = -EAGAIN;
-	if (!index)
-		req = list_first_entry_or_null(&listener->req_list,
-					       struct wsp_req, node);
-	else if (index == ULONG_MAX)
-		req = NULL;
-	else
-		req = xa_find_after(&listener->req_index, &index, ULONG_MAX,
-				    XA_PRESENT);
+	req = __wsp_req_after(listener, after);
 	if (!req)
 		goto out_unlock;
 	r.id = req->id;
