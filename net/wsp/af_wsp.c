@@ -30,8 +30,10 @@
  *         sk_peer_lock, sk_receive_queue.lock
  *           bucket.lock, events.lock innermost, _bh: the token bucket's
  *                                    timer takes them in softirq
- *     wsp_net.port_lock              port table and socket list; never
- *                                    taken under a wsk->lock
+ *     wsp_net.port_lock              port table; never taken under a
+ *                                    wsk->lock
+ *     wsp_net.socks' xa_lock         the /proc/net/wsp index; a reader
+ *       sk_callback_lock             holds it for one buffer of lines
  *
  * Readers hold lock_sock(sk) but drop it while waiting; senders never
  * take it, so a reader and a writer of one socket never wait on each
@@ -121,7 +123,7 @@ static void wsp_destruct(struct sock *sk)
 	/* Every path to here unhashed the socket: release() or
 	 * wsp_child_free().
 	 */
-	if (WARN_ON_ONCE(!list_empty(&wsk->all_node)))
+	if (WARN_ON_ONCE(wsk->sock_index))
 		wsp_sock_unhash(wsk);
 }
 
@@ -148,8 +150,16 @@ static struct wsp_sock *wsp_sk_alloc(struct net *net, struct socket *sock,
 	wsk->req_tree = RB_ROOT;
 	atomic_set(&wsk->rx_queued, 0);
 	wsp_qos_init(&wsk->qos);
-	wsp_sock_link(wsk);
+	/* Listed only once initialised: /proc/net/wsp reads it at once. */
+	if (wsp_sock_link(wsk))
+		goto out_free;
 	return wsk;
+
+out_free:
+	if (sock)
+		sock->sk = NULL;
+	sk_free(sk);
+	return NULL;
 }
 
 /* Free a child that was never accepted; it has no struct socket. */

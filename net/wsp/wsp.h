@@ -97,9 +97,12 @@ struct wsp_mibs {
 
 /* Per network namespace state (net_generic). */
 struct wsp_net {
-	spinlock_t		port_lock;	/* ports and all_socks */
+	spinlock_t		port_lock;	/* ports */
 	struct rhashtable	ports;		/* bound sockets by port */
-	struct list_head	all_socks;
+	/* Every socket, by an index of its own, for /proc/net/wsp: a reader
+	 * resumes where it stopped in O(log n), under the xarray's lock.
+	 */
+	struct xarray		socks;
 	/* Request ids, per namespace: a global counter would show every
 	 * namespace the others' connection rate.
 	 */
@@ -227,7 +230,7 @@ struct wsp_sock {
 	spinlock_t		lock;
 	u32			port;		/* 0 while unbound */
 	struct rhash_head	port_node;	/* wsp_net.ports */
-	struct list_head	all_node;	/* wsp_net.all_socks */
+	u32			sock_index;	/* in wsp_net.socks, 0 if not */
 
 	struct wsp_sock		*peer;		/* holds a sock reference */
 	u32			peer_port;
@@ -298,7 +301,8 @@ void wsp_rx_purge(struct wsp_sock *wsk);
 /* Per namespace state, wsp_net.c. */
 int wsp_net_init(void);
 void wsp_net_exit(void);
-void wsp_sock_link(struct wsp_sock *wsk);
+int wsp_sock_link(struct wsp_sock *wsk);
+void wsp_sock_unlink(struct wsp_sock *wsk);
 
 /* /proc, wsp_proc.c. */
 int wsp_proc_init(struct net *net);

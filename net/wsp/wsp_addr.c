@@ -114,7 +114,7 @@ int wsp_autobind(struct wsp_sock *wsk)
 	return wsp_bind_port(wsk, 0);
 }
 
-/* The socket leaves the port table and /proc/net/wsp in one go. */
+/* The socket leaves the port table, then /proc/net/wsp. */
 void wsp_sock_unhash(struct wsp_sock *wsk)
 {
 	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
@@ -125,8 +125,8 @@ void wsp_sock_unhash(struct wsp_sock *wsk)
 				       wsp_port_params);
 		wsk->bound = false;
 	}
-	list_del_init(&wsk->all_node);
 	spin_unlock(&wn->port_lock);
+	wsp_sock_unlink(wsk);
 }
 
 /* The socket bound at @port, with a reference, or NULL. */

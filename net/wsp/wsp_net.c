@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_WSP per network namespace state: the port table, the list of
+ * AF_WSP per network namespace state: the port table, the index of
  * sockets for /proc, the net.wsp.* sysctls and the counters.
  */
 #include <linux/percpu.h>
@@ -42,13 +42,23 @@ u64 wsp_mib_sum(const struct wsp_net *wn, enum wsp_mib mib)
 }
 EXPORT_SYMBOL_IF_KUNIT(wsp_mib_sum);
 
-void wsp_sock_link(struct wsp_sock *wsk)
+/* Index 0 is never allocated (XA_FLAGS_ALLOC1): it means "not listed". */
+int wsp_sock_link(struct wsp_sock *wsk)
 {
 	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
 
-	spin_lock(&wn->port_lock);
-	list_add_tail(&wsk->all_node, &wn->all_socks);
-	spin_unlock(&wn->port_lock);
+	return xa_alloc(&wn->socks, &wsk->sock_index, wsk, xa_limit_32b,
+			GFP_KERNEL_ACCOUNT);
+}
+
+void wsp_sock_unlink(struct wsp_sock *wsk)
+{
+	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
+
+	if (wsk->sock_index) {
+		xa_erase(&wn->socks, wsk->sock_index);
+		wsk->sock_index = 0;
+	}
 }
 
 /* "lo hi", as ip_local_port_range; both change under the port lock. */
@@ -146,7 +156,7 @@ static int __net_init wsp_net_init_one(struct net *net)
 	int err;
 
 	spin_lock_init(&wn->port_lock);
-	INIT_LIST_HEAD(&wn->all_socks);
+	xa_init_flags(&wn->socks, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	wn->max_backlog = WSP_MAX_BACKLOG_DEF;
 	wn->connect_timeout_ms = WSP_CONNECT_TIMEOUT_DEF;
 	wn->ephemeral_ports[0] = WSP_EPHEMERAL_LO;
@@ -188,6 +198,8 @@ static void __net_exit wsp_net_exit_one(struct net *net)
 	kfree(wn->sysctl_table);
 	free_percpu(wn->mibs);
 	/* Every socket of the namespace is gone, and with it its port. */
+	WARN_ON_ONCE(!xa_empty(&wn->socks));
+	xa_destroy(&wn->socks);
 	rhashtable_destroy(&wn->ports);
 }
 

@@ -34,41 +34,52 @@ const char *wsp_state_name(const struct wsp_sock *wsk)
 	}
 }
 
-static void *wsp_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(wsp_net(seq_file_net(seq))->port_lock)
+/* A socket's position is its index in wsp_net.socks (never 0, which is
+ * the header), so a read that resumes finds its place in O(log n) however
+ * many sockets come before it.  The walk holds the xarray's lock, which
+ * keeps the sockets it finds alive, for one buffer of lines at a time, and
+ * never the port lock that bind and connect take.
+ */
+static void *wsp_seq_find(struct seq_file *seq, loff_t *pos)
 {
 	struct wsp_net *wn = wsp_net(seq_file_net(seq));
+	unsigned long index = *pos;
+	struct wsp_sock *wsk;
 
-	spin_lock(&wn->port_lock);
-	return seq_list_start_head(&wn->all_socks, *pos);
+	wsk = xa_find(&wn->socks, &index, U32_MAX, XA_PRESENT);
+	if (wsk)
+		*pos = index;
+	return wsk;
+}
+
+static void *wsp_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&wsp_net(seq_file_net(seq))->socks.xa_lock)
+{
+	xa_lock(&wsp_net(seq_file_net(seq))->socks);
+	return *pos ? wsp_seq_find(seq, pos) : SEQ_START_TOKEN;
 }
 
 static void *wsp_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	struct wsp_net *wn = wsp_net(seq_file_net(seq));
-
-	return seq_list_next(v, &wn->all_socks, pos);
+	++*pos;
+	return wsp_seq_find(seq, pos);
 }
 
 static void wsp_seq_stop(struct seq_file *seq, void *v)
-	__releases(wsp_net(seq_file_net(seq))->port_lock)
+	__releases(&wsp_net(seq_file_net(seq))->socks.xa_lock)
 {
-	struct wsp_net *wn = wsp_net(seq_file_net(seq));
-
-	spin_unlock(&wn->port_lock);
+	xa_unlock(&wsp_net(seq_file_net(seq))->socks);
 }
 
 static int wsp_seq_show(struct seq_file *seq, void *v)
 {
-	struct wsp_net *wn = wsp_net(seq_file_net(seq));
-	struct wsp_sock *wsk;
+	struct wsp_sock *wsk = v;
 	struct sock *sk;
 
-	if (v == &wn->all_socks) {
+	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq, "inode type state lport pport backlog cap cond rxq txq\n");
 		return 0;
 	}
-	wsk = list_entry(v, struct wsp_sock, all_node);
 	sk = &wsk->sk;
 	seq_printf(seq, WSP_INO_FMT " %s %s %u %u %u %u %d %d %d\n",
 		   sock_i_ino(sk),

@@ -8,6 +8,7 @@
 
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 FIXTURE(review)
 {
@@ -678,6 +679,70 @@ TEST_F(review, connect_data_is_held_to_optmem_max)
 	EXPECT_EQ(0, setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, data,
 				sizeof(data)));
 	close(fd);
+}
+
+/*
+ * Finding 8: each read() of /proc/net/wsp found its place again by walking
+ * the socket list from its head, under the port lock that bind and connect
+ * take: reading n sockets cost O(n^2), and the last lines cost n times the
+ * first.  A read now resumes by index, in O(log n), under a lock of its own.
+ */
+TEST(proc_read_resumes_in_place)
+{
+	enum { N = 8192, SZ = 64, EDGE = 300, ROUNDS = 3 };
+	long long first = LLONG_MAX, last = LLONG_MAX;
+	struct rlimit rl = { N + 64, N + 64 };
+	static long long took[N * 2];
+	static int fds[N];
+	int i, round, lines;
+	char buf[SZ];
+
+	ASSERT_EQ(0, wsp_private_netns());
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < N; i++) {
+		fds[i] = wsp_socket(SOCK_STREAM);
+		ASSERT_LE(0, fds[i]);
+	}
+	for (round = 0; round < ROUNDS; round++) {
+		long long sum_first = 0, sum_last = 0;
+		int fd, reads = 0, j;
+		ssize_t n;
+
+		fd = open(WSP_PROC_NET, O_RDONLY);
+		ASSERT_LE(0, fd);
+		lines = 0;
+		for (;;) {
+			struct timespec a, b;
+
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			n = read(fd, buf, sizeof(buf));
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			ASSERT_LE(0, n);
+			if (!n)
+				break;
+			ASSERT_GT(N * 2, reads);
+			took[reads++] = (b.tv_sec - a.tv_sec) * 1000000000LL +
+					b.tv_nsec - a.tv_nsec;
+			for (j = 0; j < n; j++)
+				lines += buf[j] == '\n';
+		}
+		close(fd);
+		ASSERT_EQ(N + 1, lines);
+		ASSERT_LT(2 * EDGE, reads);
+		for (j = 0; j < EDGE; j++) {
+			sum_first += took[j];
+			sum_last += took[reads - 1 - j];
+		}
+		if (sum_first < first)
+			first = sum_first;
+		if (sum_last < last)
+			last = sum_last;
+	}
+	TH_LOG("%d sockets: the first %d reads took %lld ns, the last %lld ns",
+	       N, EDGE, first, last);
+	EXPECT_LT(last, first * 3);
+	for (i = 0; i < N; i++)
+		close(fds[i]);
 }
 
 TEST_HARNESS_MAIN
