@@ -8,6 +8,7 @@
 #                        and the header into /usr/include/linux (DESTDIR=
 #                        stages); make uninstall removes both
 #   make check           build kernels, boot them in QEMU, run every test
+#   make fuzz            wsp_fuzz for 10^6 syscalls on each debug kernel
 #   make vm              interactive VM with wsp.ko loaded
 #   make demo            the wspcat scene in a VM (DEMO_KERNEL=stock-6.1)
 #   make style / sparse  checkpatch and sparse over our sources
@@ -100,7 +101,10 @@ demo:
 
 # Benchmarks (issue 6): tools/bench/vm.sh reuses run.sh's kernel and QEMU
 # machinery; results go to bench/results/.
+fuzz:
+	@$(RUN) fuzz
+
 bench:
 	@WSP_TREE="$(WSP_TREE)" $(CURDIR)/tools/bench/vm.sh
 
-.PHONY: bench
+.PHONY: fuzz bench

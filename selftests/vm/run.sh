@@ -5,6 +5,7 @@
 # every kernel in QEMU and report one TAP line per test.  See README here.
 #
 #   run.sh check            every kernel in $KERNELS (default: all)
+#   run.sh fuzz             the long wsp_fuzz run on the debug kernels
 #   run.sh vm               interactive VM for $KERNEL, wsp.ko loaded
 #   run.sh demo             the wspcat scene (tools/wspcat/demo.sh) in a VM
 #   run.sh style            checkpatch (from linux-source) over our sources
@@ -30,6 +31,9 @@ SRC_PKG=linux-source-6.1
 SRC=$CACHE/src/$SRC_PKG
 MIRROR=${WSP_MIRROR:-http://deb.debian.org/debian}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}	# per kselftest binary, in the guest
+VM_MODE=check
+FUZZ_SECONDS=${FUZZ_SECONDS:-1800}	# make fuzz: the most it may take
+FUZZ_ARGS=${FUZZ_ARGS:--n 1000000 -t $FUZZ_SECONDS}
 
 log() { echo "# $(date +%T) $*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -499,6 +503,7 @@ make_initrd()
 	DEBUG=$KDEBUG
 	MODE=$mode
 	TEST_TIMEOUT=$TEST_TIMEOUT
+	FUZZ_ARGS="$FUZZ_ARGS"
 	EOF
 	(cd "$r" && find . | cpio -o -H newc --quiet -R 0:0) |
 		gzip -1 > "$OUT/$label/initrd.cpio.gz"
@@ -753,19 +758,33 @@ check()
 		debug-6.1 | stock-6.1) HOST_KDIRS="$HOST_KDIRS $KDIR" ;;
 		debug-7.x) MAINLINE_KDIR=$KDIR ;;
 		esac
-		make_initrd "$label" check
+		make_initrd "$label" "$VM_MODE"
 		start_vm "$label"
 		started="$started $label"
 	done
-	start_dkms
-	start_host_tests
-	report_host_tests
-	report_dkms
+	if [ "$VM_MODE" = check ]; then
+		start_dkms
+		start_host_tests
+		report_host_tests
+		report_dkms
+	fi
 	for label in $started; do
 		report_vm "$label"
 	done
 	echo "$PASSED passed, $FAILED failed"
 	[ $FAILED = 0 ] && [ $N -gt 0 ]
+}
+
+# "make fuzz": only wsp_fuzz, for long, on the debug kernels; then the
+# VM's usual checks (rmmod, kmemleak, lockdep, splats).  FUZZ_ARGS are
+# wsp_fuzz's arguments.
+fuzz()
+{
+	KERNELS=${FUZZ_KERNELS:-debug-6.1 debug-7.x}
+	VM_MODE=fuzz
+	TEST_TIMEOUT=$((FUZZ_SECONDS + 300))
+	DEBUG_TIMEOUT=$((FUZZ_SECONDS + 600))
+	check
 }
 
 vm()
@@ -857,6 +876,7 @@ sparse()
 # sources everything above this line.)
 case ${1:-check} in
 check)	check ;;
+fuzz)	fuzz ;;
 vm)	vm ;;
 demo)	demo ;;
 style)	style ;;
@@ -864,5 +884,5 @@ sparse)	sparse ;;
 packages) echo $PKGS sparse ;;
 kernel)	apt_install $PKGS && prepare_kernel "${KERNEL:-debug-6.1}" &&
 	echo "$KDIR" ;;
-*)	die "usage: run.sh check|vm|demo|style|sparse|packages" ;;
+*)	die "usage: run.sh check|fuzz|vm|demo|style|sparse|packages" ;;
 esac; exit $?
