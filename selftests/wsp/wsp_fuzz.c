@@ -44,7 +44,21 @@
 #define MAX_DATA	(70 * 1024)
 #define FORK_OPS	40	/* calls a forked child makes */
 
+/* Outcomes counted to show how deep a run went: the states it reached. */
+enum reach {
+	R_SOCKET, R_BOUND, R_LISTENING, R_CONNECTED, R_IN_PROGRESS,
+	R_REFUSED, R_TIMED_OUT, R_ACCEPTED, R_PEEKED, R_DECIDED, R_SENT,
+	R_RECEIVED, R_EVENT_SELECT, R_QOS, R_FD_PASSED, R_EFAULT, R_MAX
+};
+
+static const char * const reach_names[R_MAX] = {
+	"sockets", "binds", "listens", "connects", "in-progress", "refused",
+	"timed-out", "accepts", "peeks", "verdicts", "sends", "recvs",
+	"event-selects", "qos-sets", "fds-passed", "efaults",
+};
+
 struct shared {
+	unsigned long long reached[R_MAX];	/* atomic */
 	unsigned long long calls;	/* atomic */
 	int stop;			/* atomic */
 	int ready;			/* atomic */
@@ -109,6 +123,22 @@ static void count(struct thread *th)
 		__atomic_add_fetch(&shared->calls, th->calls, __ATOMIC_RELAXED);
 		th->calls = 0;
 	}
+}
+
+static void reached(enum reach what)
+{
+	if (what < R_MAX)
+		__atomic_add_fetch(&shared->reached[what], 1,
+				   __ATOMIC_RELAXED);
+}
+
+/* What a call's return says, for the ones that are not outcomes. */
+static void result(long ret, enum reach ok)
+{
+	if (ret >= 0)
+		reached(ok);
+	else if (errno == EFAULT)
+		reached(R_EFAULT);
 }
 
 static bool stopping(void)
@@ -292,7 +322,69 @@ static void op_socket(struct thread *th)
 	count(th);
 	if (fd < 0)
 		return;
+	reached(R_SOCKET);
 	tame(th, fd);
+	slot_put(th, fd);
+}
+
+/* A well-formed server, so that requests have somewhere to queue. */
+static void op_server(struct thread *th)
+{
+	struct rng *r = &th->r;
+	struct sockaddr_wsp a = { .swsp_family = AF_WSP,
+				  .swsp_port = PORT_BASE + rnd(r, NR_PORTS) };
+	int fd, on = !chance(r, 3);
+
+	fd = socket(AF_WSP, chance(r, 2) ? SOCK_STREAM : SOCK_SEQPACKET, 0);
+	count(th);
+	if (fd < 0)
+		return;
+	tame(th, fd);
+	setsockopt(fd, SOL_WSP, WSP_CONDITIONAL_ACCEPT, &on, sizeof(on));
+	count(th);
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		reached(R_BOUND);
+	count(th);
+	if (!listen(fd, 1 + rnd(r, 16)))
+		reached(R_LISTENING);
+	count(th);
+	slot_put(th, fd);
+}
+
+/* A well-formed caller, with data and a QoS, that does not wait. */
+static void op_client(struct thread *th)
+{
+	struct rng *r = &th->r;
+	struct sockaddr_wsp a = { .swsp_family = AF_WSP,
+				  .swsp_port = PORT_BASE + rnd(r, NR_PORTS) };
+	__u32 ms = 50 + rnd(r, 2000);
+	struct wsp_qos q;
+	int fd;
+
+	fd = socket(AF_WSP, (chance(r, 2) ? SOCK_STREAM : SOCK_SEQPACKET) |
+		    SOCK_NONBLOCK, 0);
+	count(th);
+	if (fd < 0)
+		return;
+	tame(th, fd);
+	/* Long enough to be peeked and decided. */
+	setsockopt(fd, SOL_WSP, WSP_CONNECT_TIMEOUT, &ms, sizeof(ms));
+	count(th);
+	if (chance(r, 2)) {
+		setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, buf_junk,
+			   pick_len(r, 4096));
+		count(th);
+	}
+	if (chance(r, 3)) {
+		pick_qos(r, &q);
+		setsockopt(fd, SOL_WSP, WSP_QOS, &q, sizeof(q));
+		count(th);
+	}
+	if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		reached(R_CONNECTED);
+	else if (errno == EINPROGRESS)
+		reached(R_IN_PROGRESS);
+	count(th);
 	slot_put(th, fd);
 }
 
@@ -316,7 +408,7 @@ static void op_bind(struct thread *th)
 	socklen_t len;
 
 	fill_addr(&th->r, &a, &len);
-	bind(sock_fd(th), maybe_bad(&th->r, &a), len);
+	result(bind(sock_fd(th), maybe_bad(&th->r, &a), len), R_BOUND);
 	count(th);
 }
 
@@ -328,7 +420,16 @@ static void op_connect(struct thread *th)
 	fill_addr(&th->r, &a, &len);
 	if (chance(&th->r, 30))
 		a.swsp_family = AF_UNSPEC;	/* disconnect, where allowed */
-	connect(sock_fd(th), maybe_bad(&th->r, &a), len);
+	if (!connect(sock_fd(th), maybe_bad(&th->r, &a), len))
+		reached(R_CONNECTED);
+	else if (errno == EINPROGRESS)
+		reached(R_IN_PROGRESS);
+	else if (errno == ECONNREFUSED)
+		reached(R_REFUSED);
+	else if (errno == ETIMEDOUT)
+		reached(R_TIMED_OUT);
+	else if (errno == EFAULT)
+		reached(R_EFAULT);
 	count(th);
 }
 
@@ -337,8 +438,8 @@ static void op_listen(struct thread *th)
 	static const int backlogs[] = { -1, 0, 1, 2, 3, 8, 128, 4096, INT_MAX };
 	struct rng *r = &th->r;
 
-	listen(sock_fd(th), chance(r, 10) ? (int)pick_u32(r) :
-	       backlogs[rnd(r, ARRAY_SIZE(backlogs))]);
+	result(listen(sock_fd(th), chance(r, 10) ? (int)pick_u32(r) :
+		      backlogs[rnd(r, ARRAY_SIZE(backlogs))]), R_LISTENING);
 	count(th);
 }
 
@@ -358,6 +459,7 @@ static void op_accept(struct thread *th)
 	fd = accept4(sock_fd(th), chance(r, 3) ? NULL : maybe_bad(r, &a),
 		     chance(r, 3) ? NULL : &len, flags);
 	count(th);
+	result(fd, R_ACCEPTED);
 	if (fd >= 0) {
 		tame(th, fd);
 		slot_put(th, fd);
@@ -422,7 +524,10 @@ static void op_set_wsp(struct thread *th)
 	}
 	if (chance(r, 12))
 		len = chance(r, 2) ? rnd(r, len + 1) : len + rnd(r, 16);
-	setsockopt(sock_fd(th), SOL_WSP, opt, maybe_bad(r, v), len);
+	result(setsockopt(sock_fd(th), SOL_WSP, opt, maybe_bad(r, v), len),
+	       opt == WSP_VERDICT ? R_DECIDED :
+	       opt == WSP_EVENT_SELECT ? R_EVENT_SELECT :
+	       opt == WSP_QOS ? R_QOS : R_MAX);
 	count(th);
 	/* Into the table: closed whenever its slot is reused. */
 	slot_put(th, efd);
@@ -452,8 +557,10 @@ static void op_get_wsp(struct thread *th)
 	req->id = pick_id(th);
 	if (getsockopt(sock_fd(th), SOL_WSP, opt, maybe_bad(r, v),
 		       chance(r, 50) ? (socklen_t *)1 : &len) == 0 &&
-	    opt == WSP_PEEK_REQUEST && len >= sizeof(*req))
+	    opt == WSP_PEEK_REQUEST && len >= sizeof(*req)) {
 		note_id(th, req->id);
+		reached(R_PEEKED);
+	}
 	count(th);
 }
 
@@ -469,8 +576,9 @@ static void op_decide(struct thread *th)
 	if (getsockopt(fd, SOL_WSP, WSP_PEEK_REQUEST, &req, &len))
 		return;
 	note_id(th, req.id);
+	reached(R_PEEKED);
 	v.id = req.id;
-	setsockopt(fd, SOL_WSP, WSP_VERDICT, &v, sizeof(v));
+	result(setsockopt(fd, SOL_WSP, WSP_VERDICT, &v, sizeof(v)), R_DECIDED);
 	count(th);
 }
 
@@ -547,11 +655,12 @@ static void op_send(struct thread *th)
 	}
 	switch (rnd(r, 3)) {
 	case 0:
-		send(sock_fd(th), buf_junk, pick_len(r, MAX_DATA),
-		     pick_msg_flags(r, true));
+		result(send(sock_fd(th), buf_junk, pick_len(r, MAX_DATA),
+			    pick_msg_flags(r, true)), R_SENT);
 		break;
 	case 1:
-		sendmsg(sock_fd(th), &m, pick_msg_flags(r, true));
+		result(sendmsg(sock_fd(th), &m, pick_msg_flags(r, true)),
+		       R_SENT);
 		break;
 	default:
 		/* Sockets only: FIONBIO may have made an eventfd blocking,
@@ -561,8 +670,7 @@ static void op_send(struct thread *th)
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen))
 			break;
 		count(th);
-		if (write(fd, buf_junk, pick_len(r, 4096)) < 0)
-			break;
+		result(write(fd, buf_junk, pick_len(r, 4096)), R_SENT);
 	}
 	count(th);
 }
@@ -578,10 +686,11 @@ static void op_recv(struct thread *th)
 			    .msg_controllen = rnd(r, sizeof(cbuf)) };
 
 	if (chance(r, 2))
-		recv(sock_fd(th), maybe_bad(r, rbuf), iov.iov_len,
-		     pick_msg_flags(r, false));
+		result(recv(sock_fd(th), maybe_bad(r, rbuf), iov.iov_len,
+			    pick_msg_flags(r, false)), R_RECEIVED);
 	else
-		recvmsg(sock_fd(th), &m, pick_msg_flags(r, false));
+		result(recvmsg(sock_fd(th), &m, pick_msg_flags(r, false)),
+		       R_RECEIVED);
 	count(th);
 }
 
@@ -683,6 +792,7 @@ static void op_pass_fd(struct thread *th)
 		c = CMSG_FIRSTHDR(&m);
 		if (c && c->cmsg_type == SCM_RIGHTS) {
 			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+			reached(R_FD_PASSED);
 			slot_put(th, fd);
 		}
 	}
@@ -754,10 +864,11 @@ static const struct {
 } ops[] = {
 	{ op_socket, 10 },	{ op_bind, 8 },		{ op_connect, 10 },
 	{ op_listen, 6 },	{ op_accept, 8 },	{ op_set_wsp, 14 },
-	{ op_get_wsp, 10 },	{ op_decide, 8 },	{ op_sockopt, 4 },
+	{ op_get_wsp, 10 },	{ op_decide, 14 },	{ op_sockopt, 4 },
 	{ op_send, 10 },	{ op_recv, 10 },	{ op_misc, 8 },
 	{ op_poll, 6 },		{ op_pass_fd, 3 },	{ op_sysctl, 1 },
-	{ op_netns, 1 },	{ op_fork, 1 },
+	{ op_netns, 1 },	{ op_fork, 1 },		{ op_server, 3 },
+	{ op_client, 8 },
 };
 
 static int ops_weight;
@@ -1000,6 +1111,10 @@ int main(int argc, char **argv)
 	calls = __atomic_load_n(&shared->calls, __ATOMIC_RELAXED);
 	left = sockets_left(10000);
 
+	printf("# reached:");
+	for (i = 0; i < R_MAX; i++)
+		printf(" %s %llu", reach_names[i], shared->reached[i]);
+	printf("\n");
 	printf("%sok 1 fuzz: %llu syscalls in %lld.%llds, %d x %d threads, seed %llu\n",
 	       calls ? "" : "not ", calls, took / 1000, took % 1000 / 100,
 	       opt_procs, opt_threads, opt_seed);
