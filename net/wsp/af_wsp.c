@@ -18,7 +18,7 @@
  * and verdicts; wsp_opt.c the options; wsp_data.c the data path shared by
  * both socket types; wsp_local.c the transport; wsp_addr.c ports;
  * wsp_net.c, wsp_proc.c per-namespace state; wsp_event.c, wsp_qos.c
- * Winsock events and QoS.
+ * Winsock events and QoS; wsp_filter.c the listener's BPF program.
  *
  * Lock order:
  *
@@ -57,6 +57,10 @@
  *    automatic accept decides at once lives on the connecting task's
  *    stack and is never seen after connect() returns.
  *  - The Winsock extras (wsk->ext) are freed only with the socket.
+ *  - A listener's filter program (ext->filter) is replaced under
+ *    lock_sock and run under rcu_read_lock(), with no listener lock, by
+ *    connecting tasks that hold a reference on the listener; a replaced
+ *    or closed listener's program is freed after a grace period.
  *  - A child on accept_list is owned by that list (its initial reference).
  *  - Each outstanding skb charges its sender's sk_wmem_alloc; readers
  *    free skbs, which wakes the sender through ->sk_write_space.
@@ -467,8 +471,11 @@ static int wsp_accept_wake_function(struct wait_queue_entry *wait,
 	return woken_wake_function(wait, mode, sync, key);
 }
 
+/* *@is_empty, where the kernel asks (io_uring), says whether more
+ * connections wait: a hint, read after taking this one.
+ */
 static int __wsp_accept(struct socket *sock, struct socket *newsock,
-			int flags)
+			int flags, int *is_empty)
 {
 	struct sock *sk = sock->sk;
 	struct wsp_sock *listener = wsp_sk(sk);
@@ -516,6 +523,8 @@ static int __wsp_accept(struct socket *sock, struct socket *newsock,
 	if (err)
 		goto out;
 
+	if (is_empty)
+		*is_empty = list_empty_careful(&listener->accept_list);
 	sock_graft(&child->sk, newsock);
 	wsp_sock_set_passcred(newsock, child->passcred);
 	newsock->state = SS_CONNECTED;
@@ -532,13 +541,13 @@ out:
 static int wsp_accept(struct socket *sock, struct socket *newsock,
 		      struct proto_accept_arg *arg)
 {
-	return __wsp_accept(sock, newsock, arg->flags);
+	return __wsp_accept(sock, newsock, arg->flags, &arg->is_empty);
 }
 #else
 static int wsp_accept(struct socket *sock, struct socket *newsock, int flags,
 		      bool kern)
 {
-	return __wsp_accept(sock, newsock, flags);
+	return __wsp_accept(sock, newsock, flags, NULL);
 }
 #endif
 
@@ -741,6 +750,8 @@ static void __exit wsp_exit(void)
 {
 	sock_unregister(PF_WSP);
 	wsp_req_exit();
+	/* Filter programs are freed after a grace period, by our code. */
+	rcu_barrier();
 	wsp_net_exit();
 	proto_unregister(&wsp_proto);
 }

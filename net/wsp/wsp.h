@@ -28,6 +28,8 @@
 #endif
 
 struct eventfd_ctx;
+struct sock_filter;
+struct wsp_filter;
 struct wsp_sock;
 
 /* SO_PASSCRED, which AF_WSP only carries from a listener to its accepted
@@ -88,6 +90,10 @@ enum wsp_mib {
 	WSP_MIB_WITHDRAWN_CLOSE,
 	WSP_MIB_BACKLOG_OVERFLOWS,
 	WSP_MIB_UNKNOWN_VERDICTS,
+	WSP_MIB_FILTER_ACCEPTED,
+	WSP_MIB_FILTER_REJECTED,
+	WSP_MIB_FILTER_DEFERRED,
+	WSP_MIB_FILTER_PASSED,
 	WSP_MIB_MAX
 };
 
@@ -218,6 +224,10 @@ struct wsp_ext {
 	 */
 	bool			ceiling_set;
 	struct wsp_qos		ceiling;	/* own directions */
+	/* A listener's program (WSP_ATTACH_FILTER); replaced under
+	 * lock_sock, run under RCU.
+	 */
+	struct wsp_filter __rcu	*filter;
 };
 
 struct wsp_sock {
@@ -234,6 +244,7 @@ struct wsp_sock {
 
 	struct wsp_sock		*peer;		/* holds a sock reference */
 	u32			peer_port;
+	u64			req_id;		/* of the request, once connected */
 	atomic_t		rx_queued;	/* bytes queued, unread */
 	struct wsp_req		*req;		/* our request while connecting */
 
@@ -361,7 +372,16 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 int wsp_get_peek(struct wsp_sock *listener, char __user *optval,
 		 int __user *optlen);
 
+/* In-kernel condition, wsp_filter.c. */
+int wsp_filter_check(struct sock_filter *filter, unsigned int flen);
+int wsp_filter_attach(struct wsp_sock *wsk, sockptr_t optval,
+		      unsigned int optlen);
+int wsp_filter_detach(struct wsp_sock *wsk);
+void wsp_filter_drop(struct wsp_sock *wsk, struct wsp_ext *ext);
+u32 wsp_filter_run(struct wsp_sock *listener, struct wsp_sock *client);
+
 /* Options and connect data, wsp_opt.c. */
+int wsp_optmem_max(const struct sock *sk);
 struct wsp_buf *wsp_buf_copy(struct sock *sk, sockptr_t src, size_t offset,
 			     u32 len);
 struct wsp_buf *wsp_buf_get(struct sock *sk, struct wsp_buf *buf);

@@ -61,6 +61,7 @@ void wsp_ext_release(struct wsp_sock *wsk)
 
 	if (!ext)
 		return;
+	wsp_filter_drop(wsk, ext);
 	wsp_bucket_stop(&ext->bucket);
 	ev = &ext->events;
 	spin_lock_bh(&ev->lock);

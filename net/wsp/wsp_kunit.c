@@ -2,12 +2,14 @@
 /*
  * KUnit tests for AF_WSP internals: backlog arithmetic, the ephemeral
  * port allocator, the request queue and its state machine, counters, the
- * token bucket, QoS rules and the send path through a mock transport.
+ * token bucket, QoS rules, the send path through a mock transport, and
+ * the filter program's check and context.
  *
  * Built as wsp_kunit.ko; load it after wsp.ko.  The socket tests use
  * kernel sockets in init_net on ports 61000-61199.
  */
 #include <kunit/test.h>
+#include <linux/filter.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/uio.h>
@@ -334,6 +336,120 @@ static void wsp_test_req_ids_wide(struct kunit *test)
 	sock_release(l);
 }
 
+/* ---- the filter program ---------------------------------------------------- */
+
+/* @code with operand @k, then a return: what wsp_filter_check() says. */
+static int wsp_test_check1(u16 code, u32 k)
+{
+	struct sock_filter prog[] = {
+		BPF_STMT(code, k),
+		BPF_STMT(BPF_RET | BPF_K, WSP_FILTER_PASS),
+	};
+
+	return wsp_filter_check(prog, ARRAY_SIZE(prog));
+}
+
+static void wsp_test_filter_check_loads(struct kunit *test)
+{
+	const u32 size = sizeof(struct wsp_filter_data);
+	struct sock_filter insn;
+
+	/* A word of the context becomes a load from it. */
+	insn = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8);
+	KUNIT_EXPECT_EQ(test, wsp_filter_check(&insn, 1), 0);
+	KUNIT_EXPECT_EQ(test, insn.code, BPF_LDX | BPF_W | BPF_ABS);
+	KUNIT_EXPECT_EQ(test, insn.k, 8U);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_ABS, 0), 0);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_ABS,
+					      size - 4), 0);
+
+	/* The length is the context's size, for A and for X. */
+	insn = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
+	KUNIT_EXPECT_EQ(test, wsp_filter_check(&insn, 1), 0);
+	KUNIT_EXPECT_EQ(test, insn.code, BPF_LD | BPF_IMM);
+	KUNIT_EXPECT_EQ(test, insn.k, size);
+	insn = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_W | BPF_LEN, 0);
+	KUNIT_EXPECT_EQ(test, wsp_filter_check(&insn, 1), 0);
+	KUNIT_EXPECT_EQ(test, insn.code, BPF_LDX | BPF_IMM);
+	KUNIT_EXPECT_EQ(test, insn.k, size);
+
+	/* Outside, unaligned, ancillary, or not a whole word: refused. */
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_ABS, size),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_ABS, 2),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_ABS,
+					      SKF_AD_OFF + SKF_AD_PROTOCOL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_ABS,
+					      SKF_NET_OFF), -EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_H | BPF_ABS, 0),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_B | BPF_ABS, 0),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_W | BPF_IND, 0),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_H | BPF_IND, 0),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LD | BPF_B | BPF_IND, 0),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_LDX | BPF_B | BPF_MSH, 0),
+			-EINVAL);
+}
+
+/* Every other instruction class that touches no packet is accepted. */
+static void wsp_test_filter_check_others(struct kunit *test)
+{
+	static const u16 ops[] = {
+		BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR,
+		BPF_XOR, BPF_LSH, BPF_RSH,
+	};
+	static const u16 jumps[] = { BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET };
+	static const u16 plain[] = {
+		BPF_ALU | BPF_NEG, BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM,
+		BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX,
+		BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA, BPF_JMP | BPF_JA,
+		BPF_RET | BPF_K, BPF_RET | BPF_A,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_ALU | ops[i] | BPF_K,
+						      1), 0);
+		KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_ALU | ops[i] | BPF_X,
+						      0), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(jumps); i++) {
+		KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_JMP | jumps[i] | BPF_K,
+						      0), 0);
+		KUNIT_EXPECT_EQ(test, wsp_test_check1(BPF_JMP | jumps[i] | BPF_X,
+						      0), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(plain); i++)
+		KUNIT_EXPECT_EQ(test, wsp_test_check1(plain[i], 0), 0);
+}
+
+/* The context is uapi: its layout only ever grows at the end. */
+static void wsp_test_filter_layout(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, caller_port), 0);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, pid), 4);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, uid), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, gid), 12);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, sock_type), 16);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, data_len), 20);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, backlog_count),
+			24);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, backlog_cap),
+			28);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, qos), 32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct wsp_filter_data, data), 96);
+	KUNIT_EXPECT_EQ(test, sizeof(struct wsp_filter_data),
+			96 + WSP_FILTER_DATA_MAX);
+	/* Word loads reach every field. */
+	KUNIT_EXPECT_EQ(test, sizeof(struct wsp_filter_data) % 4, 0);
+}
+
 /* ---- the send path through a mock transport ------------------------------ */
 
 struct wsp_mock {
@@ -537,6 +653,9 @@ static struct kunit_case wsp_test_cases[] = {
 	KUNIT_CASE(wsp_test_verdicts),
 	KUNIT_CASE(wsp_test_listener_close),
 	KUNIT_CASE(wsp_test_req_ids_wide),
+	KUNIT_CASE(wsp_test_filter_check_loads),
+	KUNIT_CASE(wsp_test_filter_check_others),
+	KUNIT_CASE(wsp_test_filter_layout),
 	KUNIT_CASE(wsp_test_mock_stream),
 	KUNIT_CASE(wsp_test_mock_seqpacket),
 	KUNIT_CASE(wsp_test_tb_refill),

@@ -6,7 +6,7 @@
 
 #include "wsp.h"
 
-static int wsp_optmem_max(const struct sock *sk)
+int wsp_optmem_max(const struct sock *sk)
 {
 #ifdef COMPAT_HAVE_OPTMEM_MAX_PERNET
 	return READ_ONCE(sock_net(sk)->core.sysctl_optmem_max);
@@ -241,6 +241,10 @@ int wsp_setsockopt(struct socket *sock, int level, int optname,
 		return wsp_set_qos(wsk, optval, optlen);
 	case WSP_EVENT_SELECT:
 		return wsp_event_select(wsk, optval, optlen);
+	case WSP_ATTACH_FILTER:
+		return wsp_filter_attach(wsk, optval, optlen);
+	case WSP_DETACH_FILTER:
+		return wsp_filter_detach(wsk);
 	case WSP_CONDITIONAL_ACCEPT:
 	case WSP_CONNECT_TIMEOUT:
 		break;
@@ -290,6 +294,29 @@ out_len:
 	return err;
 }
 
+/* The id of the request a connected socket came from (SPEC section 10). */
+static int wsp_get_request_id(struct wsp_sock *wsk, char __user *optval,
+			      int __user *optlen)
+{
+	u64 id = 0;
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < (int)sizeof(id))
+		return -EINVAL;
+	spin_lock(&wsk->lock);
+	if (wsk->sk.sk_state == TCP_ESTABLISHED)
+		id = wsk->req_id;
+	spin_unlock(&wsk->lock);
+	if (!id)
+		return -ENOTCONN;
+	if (copy_to_user(optval, &id, sizeof(id)) ||
+	    put_user(sizeof(id), optlen))
+		return -EFAULT;
+	return 0;
+}
+
 int wsp_getsockopt(struct socket *sock, int level, int optname,
 		   char __user *optval, int __user *optlen)
 {
@@ -310,6 +337,8 @@ int wsp_getsockopt(struct socket *sock, int level, int optname,
 				   optlen);
 	case WSP_NETWORK_EVENTS:
 		return wsp_event_enum(wsk, optval, optlen);
+	case WSP_REQUEST_ID:
+		return wsp_get_request_id(wsk, optval, optlen);
 	case WSP_QOS:
 		if (get_user(len, optlen))
 			return -EFAULT;

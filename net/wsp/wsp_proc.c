@@ -17,6 +17,10 @@ static const char *const wsp_mib_names[WSP_MIB_MAX] = {
 	[WSP_MIB_WITHDRAWN_CLOSE]	= "withdrawn_close",
 	[WSP_MIB_BACKLOG_OVERFLOWS]	= "backlog_overflows",
 	[WSP_MIB_UNKNOWN_VERDICTS]	= "unknown_verdicts",
+	[WSP_MIB_FILTER_ACCEPTED]	= "filter_accepted",
+	[WSP_MIB_FILTER_REJECTED]	= "filter_rejected",
+	[WSP_MIB_FILTER_DEFERRED]	= "filter_deferred",
+	[WSP_MIB_FILTER_PASSED]		= "filter_passed",
 };
 
 const char *wsp_state_name(const struct wsp_sock *wsk)

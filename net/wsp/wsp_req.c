@@ -230,6 +230,7 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	child->peer = client;
 	sock_hold(csk);
 	child->peer_port = client->port;
+	child->req_id = req->id;
 	child->caller_data = wsp_buf_get(&child->sk, client->caller_data);
 	child->callee_data = wsp_buf_get(&child->sk, callee);
 	child->sk.sk_peer_pid = get_pid(req->pid);
@@ -243,6 +244,7 @@ static void __wsp_establish(struct wsp_sock *listener, struct wsp_req *req,
 	client->peer = child;
 	sock_hold(&child->sk);
 	client->peer_port = listener->port;
+	client->req_id = req->id;
 	__wsp_set_callee_data(client, callee);
 	wsp_set_peercred(csk, pid, cred);
 	client->qos = *granted;
@@ -280,6 +282,17 @@ static void wsp_listener_wake(struct wsp_sock *listener, bool conditional)
 	}
 }
 
+/* Does a request wait in the queue?  The filter's ACCEPT and DEFER
+ * override the listener's mode; PASS leaves the choice to the mode.
+ * listener->lock makes the mode stable; without it, it is a guess.
+ */
+static bool wsp_req_queues(const struct wsp_sock *listener, u32 verdict)
+{
+	if (verdict == WSP_FILTER_PASS)
+		return READ_ONCE(listener->conditional);
+	return verdict == WSP_FILTER_DEFER;
+}
+
 /* Put a request to the listener bound at @port.  With automatic accept
  * it is decided at once, so it needs no queue entry: a request on the
  * stack borrows the caller's pid and cred, and the pair is connected
@@ -298,8 +311,8 @@ int wsp_connect_start(struct wsp_sock *client, u32 port)
 		.qos = client->qos,
 	};
 	struct wsp_qos granted;
+	u32 timeout, verdict;
 	bool conditional;
-	u32 timeout;
 	int err;
 
 	listener = wsp_lookup_listener(net, port);
@@ -308,10 +321,17 @@ int wsp_connect_start(struct wsp_sock *client, u32 port)
 	err = -EPROTOTYPE;
 	if (listener->sk.sk_type != sk->sk_type)
 		goto out_put_listener;
+	/* The listener's program decides first, with no listener lock: a
+	 * refusal costs no slot, no allocation and no wakeup.
+	 */
+	verdict = wsp_filter_run(listener, client);
+	err = -ECONNREFUSED;
+	if (verdict == WSP_FILTER_REJECT)
+		goto out_put_listener;
 again:
 	/* Allocate for the mode the listener is in; recheck under the lock. */
 	err = -ENOMEM;
-	if (READ_ONCE(listener->conditional)) {
+	if (wsp_req_queues(listener, verdict)) {
 		if (!queued)
 			queued = wsp_req_alloc(client, listener);
 		if (!queued)
@@ -323,7 +343,7 @@ again:
 	}
 
 	spin_lock(&listener->lock);
-	conditional = listener->conditional;
+	conditional = wsp_req_queues(listener, verdict);
 	err = -ECONNREFUSED;
 	if (listener->sk.sk_state != TCP_LISTEN)
 		goto out_unlock;
@@ -340,7 +360,11 @@ again:
 	if (conditional) {
 		__wsp_req_index(listener, req);
 		list_add_tail(&req->node, &listener->req_list);
-		listener->nr_undecided++;
+		/* Deferred by the program: no verdict is due, no EPOLLPRI. */
+		if (verdict == WSP_FILTER_DEFER)
+			req->state = WSP_REQ_DEFERRED_STATE;
+		else
+			listener->nr_undecided++;
 		kref_get(&req->ref);		/* the queue's */
 		sock_hold(sk);			/* likewise */
 		spin_lock_nested(&client->lock, SINGLE_DEPTH_NESTING);
@@ -370,7 +394,8 @@ again:
 		wsp_count(net, WSP_MIB_ACCEPTED);
 		wsp_client_notify(client, 0);
 	}
-	wsp_listener_wake(listener, conditional);
+	if (verdict != WSP_FILTER_DEFER)
+		wsp_listener_wake(listener, conditional);
 	err = 0;
 	goto out_free;
 

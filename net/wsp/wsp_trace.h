@@ -39,6 +39,24 @@ TRACE_EVENT(verdict,
 				       { WSP_CF_DEFER, "defer" }))
 );
 
+TRACE_EVENT(filter,
+	    TP_PROTO(u32 lport, u32 cport, u32 verdict),
+	    TP_ARGS(lport, cport, verdict),
+	    TP_STRUCT__entry(__field(u32, lport)
+			     __field(u32, cport)
+			     __field(u32, verdict)),
+	    TP_fast_assign(__entry->lport = lport;
+			   __entry->cport = cport;
+			   __entry->verdict = verdict;),
+	    TP_printk("lport=%u cport=%u verdict=%s", __entry->lport,
+		      __entry->cport,
+		      __print_symbolic(__entry->verdict,
+				       { WSP_FILTER_REJECT, "reject" },
+				       { WSP_FILTER_ACCEPT, "accept" },
+				       { WSP_FILTER_DEFER, "defer" },
+				       { WSP_FILTER_PASS, "pass" }))
+);
+
 TRACE_EVENT(accept,
 	    TP_PROTO(u32 lport, u32 cport),
 	    TP_ARGS(lport, cport),

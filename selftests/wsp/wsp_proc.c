@@ -16,6 +16,8 @@
 static const char * const stat_names[] = {
 	"requests", "accepted", "rejected", "deferred", "withdrawn_timeout",
 	"withdrawn_close", "backlog_overflows", "unknown_verdicts",
+	"filter_accepted", "filter_rejected", "filter_deferred",
+	"filter_passed",
 };
 #define NSTATS	(ARRAY_SIZE(stat_names))
 

@@ -52,6 +52,9 @@ struct sockaddr_wsp {
 #define WSP_QOS			8	/* struct wsp_qos */
 #define WSP_EVENT_SELECT	9	/* struct wsp_event_select */
 #define WSP_NETWORK_EVENTS	10	/* get: struct wsp_network_events */
+#define WSP_ATTACH_FILTER	11	/* set: struct sock_fprog */
+#define WSP_DETACH_FILTER	12	/* set: no value */
+#define WSP_REQUEST_ID		13	/* get: __u64 */
 
 /* QoS: a value meaning "not specified", valid in every flowspec field. */
 #define WSP_QOS_NOT_SPECIFIED		0xFFFFFFFFU
@@ -190,6 +193,51 @@ struct wsp_event_select {
 struct wsp_network_events {
 	__u32	events;
 	__s32	errors[WSP_FD_MAX_EVENTS];
+};
+
+/*
+ * In-kernel condition (%WSP_ATTACH_FILTER): a classic BPF program returns
+ * one of these for each request.  Any other value rejects.
+ */
+#define WSP_FILTER_REJECT	0
+#define WSP_FILTER_ACCEPT	1
+#define WSP_FILTER_DEFER	2
+#define WSP_FILTER_PASS		3
+
+/* Bytes of caller data a filter program sees. */
+#define WSP_FILTER_DATA_MAX	64
+
+/**
+ * struct wsp_filter_data - what a filter program reads, one request
+ * @caller_port: the caller's port
+ * @pid: the caller's tgid, in the pid namespace of the task that attached
+ *	the program (0 if it is not visible there)
+ * @uid: the caller's euid, in that task's user namespace (overflow uid if
+ *	unmapped)
+ * @gid: the caller's egid, likewise
+ * @sock_type: %SOCK_STREAM or %SOCK_SEQPACKET
+ * @data_len: full length of the caller data
+ * @backlog_count: the listener's backlog use when the request arrived
+ * @backlog_cap: the listener's backlog cap
+ * @qos: QoS requested by the caller, directions seen from the caller
+ * @data: the first bytes of the caller data, zero-padded
+ *
+ * The program reads it with 32-bit loads (%BPF_LD | %BPF_W | %BPF_ABS) at
+ * offsets that are multiples of 4; a word of @data holds four bytes in the
+ * host's byte order.  %BPF_LD | %BPF_W | %BPF_LEN gives its size.  Fields
+ * are only ever appended.
+ */
+struct wsp_filter_data {
+	__u32			caller_port;
+	__u32			pid;
+	__u32			uid;
+	__u32			gid;
+	__u32			sock_type;
+	__u32			data_len;
+	__u32			backlog_count;
+	__u32			backlog_cap;
+	struct wsp_qos		qos;
+	__u8			data[WSP_FILTER_DATA_MAX];
 };
 
 #endif /* _UAPI_LINUX_WSP_H */
