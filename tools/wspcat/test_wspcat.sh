@@ -94,7 +94,7 @@ if [ ! -r /proc/net/wsp ]; then
 fi
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..20"
 
 # 1-2: --policy accept with --reply
 server acc -p accept --reply welcome
@@ -213,5 +213,32 @@ kill $SPID 2>/dev/null
 check "type mismatch: readable error" \
 	'[ "$(cat $T/c10.rc)" = 1 ] && has $T/c10.err "drop --seqpacket"' \
 	$T/c10.err
+
+# 17-20: --filter decides in the kernel; the rest goes to the policy
+wsp_stat()	# NAME: a counter of /proc/net/wsp_stat
+{
+	awk -v n="$1" '$1 == n { print $2 }' /proc/net/wsp_stat
+}
+rejected0=$(wsp_stat filter_rejected)
+server flt -k -p reject --reject-data "policy says no" \
+	--filter deny-uid:65534,prefix:TOKN
+wait_listen $PORT
+client f1 -d TOKN-letmein
+su -s /bin/sh nobody -c "echo hi | '$WSPCAT' $PORT" \
+	> "$T/f2.out" 2> "$T/f2.err"
+echo $? > "$T/f2.rc"
+client f3 -d other
+kill $SPID 2>/dev/null
+check "--filter prefix: accepted by the kernel" \
+	'[ "$(cat $T/f1.rc)" = 0 ] && has $T/flt.out "hello from f1"' \
+	$T/f1.err $T/flt.err
+check "--filter deny-uid: refused by the kernel, without reject data" \
+	'[ "$(cat $T/f2.rc)" = 1 ] && ! has $T/f2.err "policy says no"' \
+	$T/f2.err $T/flt.err
+check "--filter: the rest goes to the policy" \
+	'[ "$(cat $T/f3.rc)" = 1 ] && has $T/f3.err "policy says no"' \
+	$T/f3.err $T/flt.err
+check "--filter: the kernel counted its refusal" \
+	'[ "$(wsp_stat filter_rejected)" = $((rejected0 + 1)) ]' $T/flt.err
 
 [ $FAIL = 0 ]

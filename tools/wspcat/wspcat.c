@@ -23,8 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
 #include <linux/types.h>
 #include <linux/wsp.h>
+
+#include "filter.h"
 
 #define MAX_DATA	65536		/* net.wsp.max_connect_data ceiling */
 #define RELAY_BUF	65536
@@ -50,6 +53,7 @@ struct opts {
 	struct bytes reject;
 	struct bytes data;
 	const char *answers;
+	const char *filter;
 	bool grant_qos;
 	__u32 grant_rate, grant_bucket;
 	bool qos;
@@ -134,6 +138,15 @@ static void print_help(FILE *f)
 "                            reject        reject every request\n"
 "                            match:STRING  accept when the caller data is\n"
 "                                          exactly STRING, else reject\n"
+"      --filter POLICY     let the kernel decide first, with no wakeup of\n"
+"                          wspcat: rules separated by commas, the first\n"
+"                          that matches decides:\n"
+"                            allow-uid:UID[:UID...]  accept these uids\n"
+"                            deny-uid:UID[:UID...]   refuse these uids\n"
+"                            prefix:STRING           accept callers whose\n"
+"                                                    data starts with STRING\n"
+"                            else:pass|accept|reject the rest (pass: as\n"
+"                                                    without a filter)\n"
 "      --reply DATA        callee data sent with each accept\n"
 "      --reject-data DATA  data the refused caller reads\n"
 "      --grant-qos RATE[:BUCKET]\n"
@@ -159,10 +172,23 @@ static void print_help(FILE *f)
 "Examples:\n"
 "  wspcat -l 7000 -p match:secret --reply welcome --reject-data 'go away'\n"
 "  echo hi | wspcat --data secret -v 7000\n"
-"  wspcat -l 7000 -c -k\n", f);
+"  wspcat -l 7000 -c -k\n"
+"  wspcat -l 7000 -c --filter deny-uid:1000,prefix:TOKN\n", f);
 }
 
 /* ---- small helpers ------------------------------------------------------ */
+
+_Noreturn static void bad_usage(const char *msg)
+{
+	fprintf(stderr, "wspcat: %s\nTry 'wspcat --help'.\n", msg);
+	exit(2);
+}
+
+_Noreturn static void bad_usage_at(const char *msg, const char *where)
+{
+	fprintf(stderr, "wspcat: %s: %s\nTry 'wspcat --help'.\n", msg, where);
+	exit(2);
+}
 
 static int hexval(int c)
 {
@@ -807,6 +833,37 @@ static void open_answers(void)
 	answers_fd = fileno(answers);
 }
 
+/* --filter: the kernel decides what the policy covers, before any
+ * wakeup of ours.
+ */
+static struct sock_filter filter_insns[BPF_MAXINSNS];
+static int filter_len;
+
+/* At option time, so that a bad policy is a usage error. */
+static void compile_filter(void)
+{
+	const char *bad;
+
+	filter_len = filter_compile(o.filter, filter_insns, BPF_MAXINSNS,
+				    &bad);
+	if (filter_len >= 0)
+		return;
+	if (bad)
+		bad_usage_at("--filter: bad rule", bad);
+	bad_usage("--filter: the policy does not fit in a program");
+}
+
+static void attach_filter(int ls)
+{
+	struct sock_fprog prog = { .len = filter_len, .filter = filter_insns };
+
+	if (setsockopt(ls, SOL_WSP, WSP_ATTACH_FILTER, &prog, sizeof(prog)))
+		die("--filter: %s", strerror(errno));
+	if (o.verbose)
+		info("filter attached: %s (%d instructions)", o.filter,
+		     filter_len);
+}
+
 static int listener(void)
 {
 	struct sockaddr_wsp a;
@@ -827,6 +884,8 @@ static int listener(void)
 	if (o.conditional &&
 	    setsockopt(ls, SOL_WSP, WSP_CONDITIONAL_ACCEPT, &one, sizeof(one)))
 		die("conditional accept: %s", strerror(errno));
+	if (o.filter)
+		attach_filter(ls);
 	if (o.grant_qos && !o.conditional) {
 		make_qos(&q, o.grant_rate, o.grant_bucket);
 		if (setsockopt(ls, SOL_WSP, WSP_QOS, &q, sizeof(q)))
@@ -913,6 +972,7 @@ enum {
 	OPT_REPLY,
 	OPT_REJECT_DATA,
 	OPT_GRANT_QOS,
+	OPT_FILTER,
 };
 
 static const struct option longopts[] = {
@@ -928,17 +988,13 @@ static const struct option longopts[] = {
 	{ "reply",	 required_argument, NULL, OPT_REPLY },
 	{ "reject-data", required_argument, NULL, OPT_REJECT_DATA },
 	{ "grant-qos",	 required_argument, NULL, OPT_GRANT_QOS },
+	{ "filter",	 required_argument, NULL, OPT_FILTER },
 	{ "data",	 required_argument, NULL, 'd' },
 	{ "qos",	 required_argument, NULL, 'q' },
 	{ "timeout",	 required_argument, NULL, 't' },
 	{ NULL, 0, NULL, 0 }
 };
 
-_Noreturn static void bad_usage(const char *msg)
-{
-	fprintf(stderr, "wspcat: %s\nTry 'wspcat --help'.\n", msg);
-	exit(2);
-}
 
 static void parse_policy(const char *s)
 {
@@ -1001,6 +1057,10 @@ int main(int argc, char *argv[])
 			o.reject = parse_data(optarg, "--reject-data");
 			listener_opts = true;
 			break;
+		case OPT_FILTER:
+			o.filter = optarg;
+			listener_opts = true;
+			break;
 		case OPT_GRANT_QOS:
 			parse_qos(optarg, &o.grant_rate, &o.grant_bucket);
 			o.grant_qos = true;
@@ -1045,6 +1105,8 @@ int main(int argc, char *argv[])
 	}
 	if (o.listen && !o.port)
 		bad_usage("listen on a port other than 0");
+	if (o.filter)
+		compile_filter();
 
 	signal(SIGPIPE, SIG_IGN);
 	return o.listen ? listener() : client();
