@@ -4,8 +4,8 @@
  *
  *   wspbench [-d SECONDS] [-r REPS] [WORKLOAD...]
  *
- * Workloads: connrate connrate-cond pingpong stream seqpacket scale
- * memory qos (default: all).  Every figure is the median of REPS runs
+ * Workloads: connrate connrate-cond filter pingpong stream seqpacket
+ * scale memory qos (default: all).  Every figure is the median of REPS runs
  * (default 3), each about SECONDS long (default 0.5).  Progress goes to
  * stderr as "# ..." lines; the table, with ratios against the targets of
  * issue 6, goes to stdout at the end.  Only the ratios mean anything
@@ -29,11 +29,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
 #include <linux/types.h>
 #include <linux/wsp.h>
 
@@ -459,6 +462,148 @@ static void w_connrate_cond(void)
 		a.cond = 0;
 		repeat("connrate/AF_UNIX", "conn/s", connrate_one, &a);
 	}
+}
+
+/* ---- filter: requests decided by the listener's program ---------------- */
+
+/* A program that returns @verdict for every request. */
+static void attach_verdict(int fd, unsigned int verdict)
+{
+	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, verdict);
+	struct sock_fprog prog = { 1, &insn };
+
+	if (setsockopt(fd, SOL_WSP, WSP_ATTACH_FILTER, &prog, sizeof(prog)))
+		die("WSP_ATTACH_FILTER");
+}
+
+/* Connections per second through a conditional listener whose program
+ * accepts: what the filter costs against automatic accept.
+ */
+static double connrate_filter_one(void *p)
+{
+	struct lsn l;
+	double t0, t;
+	long n = 0;
+	int c, s, i;
+
+	lsn_open(&l, F_WSP, SOCK_STREAM, 128);
+	set_conditional(l.fd);
+	attach_verdict(l.fd, WSP_FILTER_ACCEPT);
+	t0 = now();
+	do {
+		for (i = 0; i < 32; i++) {
+			c = sock_of(F_WSP, SOCK_STREAM);
+			if (connect(c, (struct sockaddr *)&l.addr, l.alen))
+				die("connect through an accepting filter");
+			s = accept(l.fd, NULL, NULL);
+			if (s < 0)
+				die("accept");
+			close(s);
+			close(c);
+		}
+		n += 32;
+		t = now() - t0;
+	} while (t < dur);
+	close(l.fd);
+	return n / t;
+}
+
+/* Microseconds per refused connect(): *@p set, a listener whose program
+ * rejects; clear, no listener bound on the port at all.
+ */
+static double refused_one(void *p)
+{
+	int by_filter = *(int *)p;
+	struct lsn l;
+	double t0, t;
+	long n = 0;
+	int c, i;
+
+	lsn_open(&l, F_WSP, SOCK_STREAM, 128);
+	if (by_filter) {
+		set_conditional(l.fd);
+		attach_verdict(l.fd, WSP_FILTER_REJECT);
+	} else {
+		close(l.fd);	/* its port is free again: nobody is bound */
+	}
+	c = sock_of(F_WSP, SOCK_STREAM);
+	t0 = now();
+	do {
+		for (i = 0; i < 64; i++)
+			if (!connect(c, (struct sockaddr *)&l.addr, l.alen) ||
+			    errno != ECONNREFUSED)
+				die("connect: expected ECONNREFUSED");
+		n += 64;
+		t = now() - t0;
+	} while (t < dur);
+	close(c);
+	if (by_filter)
+		close(l.fd);
+	return t / n * 1e6;
+}
+
+struct waker {
+	int fd;
+	volatile int stop;
+	long wakeups;
+};
+
+/* Counts every return of poll() on the listener that reports something. */
+static void *count_wakeups(void *p)
+{
+	struct waker *w = p;
+	struct pollfd pfd = { .fd = w->fd, .events = POLLIN | POLLPRI };
+
+	while (!w->stop)
+		if (poll(&pfd, 1, 50) > 0) {
+			w->wakeups++;
+			break;
+		}
+	return NULL;
+}
+
+/* A flood of callers the program refuses: the listener must not wake. */
+static void filter_flood(long n)
+{
+	struct waker w = { 0 };
+	pthread_t t;
+	struct lsn l;
+	long i;
+	int c;
+
+	lsn_open(&l, F_WSP, SOCK_STREAM, 128);
+	set_conditional(l.fd);
+	attach_verdict(l.fd, WSP_FILTER_REJECT);
+	w.fd = l.fd;
+	if (pthread_create(&t, NULL, count_wakeups, &w))
+		die("pthread_create");
+	c = sock_of(F_WSP, SOCK_STREAM);
+	for (i = 0; i < n; i++)
+		if (!connect(c, (struct sockaddr *)&l.addr, l.alen) ||
+		    errno != ECONNREFUSED)
+			die("flood: expected ECONNREFUSED");
+	w.stop = 1;
+	pthread_join(t, NULL);
+	close(c);
+	close(l.fd);
+	progress("filter flood: %ld refused connects, %ld listener wakeups",
+		 n, w.wakeups);
+	put("filter-flood-wakeups/AF_WSP", w.wakeups);
+}
+
+static void w_filter(void)
+{
+	struct cr_arg a = { F_WSP, 0 };
+	int by_filter;
+
+	if (get("connrate/AF_WSP") < 0)
+		repeat("connrate/AF_WSP", "conn/s", connrate_one, &a);
+	repeat("connrate-filter/AF_WSP", "conn/s", connrate_filter_one, NULL);
+	by_filter = 0;
+	repeat("refused-nolistener/AF_WSP", "us", refused_one, &by_filter);
+	by_filter = 1;
+	repeat("refused-filter/AF_WSP", "us", refused_one, &by_filter);
+	filter_flood(100000);
 }
 
 /* ---- data path: pingpong, stream, seqpacket, qos ------------------------ */
@@ -1022,6 +1167,23 @@ static void ratio(const char *what, const char *num, const char *den,
 		       le ? "<=" : ">=", target, st);
 }
 
+/* @key counts something that must not happen. */
+static void none(const char *what, const char *key)
+{
+	double v = get(key);
+
+	if (v < 0) {
+		printf("  %-40s %8s   target 0          NOT RUN\n", what, "-");
+		return;
+	}
+	if (v == 0)
+		npass++;
+	else
+		nfail++;
+	printf("  %-40s %8.0f   target 0          %s\n", what, v,
+	       v == 0 ? "PASS" : "MISS");
+}
+
 /* @key is already a ratio (achieved / token_rate): pass within @tol. */
 static void ratio1(const char *what, const char *key, double tol)
 {
@@ -1049,6 +1211,12 @@ static void report(void)
 	row("connrate", "conn/s", "connrate/AF_WSP", "connrate/AF_UNIX",
 	    "connrate/TCP");
 	row("connrate-cond", "conn/s", "connrate-cond/AF_WSP", NULL, NULL);
+	row("connrate filter", "conn/s", "connrate-filter/AF_WSP", NULL, NULL);
+	row("refused, no listener", "us", "refused-nolistener/AF_WSP", NULL,
+	    NULL);
+	row("refused by filter", "us", "refused-filter/AF_WSP", NULL, NULL);
+	row("flood wakeups", "count", "filter-flood-wakeups/AF_WSP", NULL,
+	    NULL);
 	row("pingpong", "us/rtt", "pingpong/AF_WSP", "pingpong/AF_UNIX",
 	    "pingpong/TCP");
 	row("stream 64K", "MB/s", "stream/AF_WSP", "stream/AF_UNIX",
@@ -1073,13 +1241,18 @@ static void report(void)
 	row("qos 1 MB/s", "x rate", "qos-1MB/AF_WSP", NULL, NULL);
 	row("qos 10 MB/s", "x rate", "qos-10MB/AF_WSP", NULL, NULL);
 
-	printf("\n== ratios against the targets (issue 6) ==\n");
+	printf("\n== ratios against the targets (issues 6 and 13) ==\n");
 	ratio("connrate AF_WSP / AF_UNIX", "connrate/AF_WSP",
 	      "connrate/AF_UNIX", 1.0, 0);
 	ratio("connrate AF_WSP / TCP", "connrate/AF_WSP", "connrate/TCP",
 	      4.0, 0);
 	ratio("connrate-cond AF_WSP / connrate AF_UNIX",
 	      "connrate-cond/AF_WSP", "connrate/AF_UNIX", 0.7, 0);
+	ratio("connrate filter-accept / automatic", "connrate-filter/AF_WSP",
+	      "connrate/AF_WSP", 0.95, 0);
+	ratio("refused by filter / no listener (cost)",
+	      "refused-filter/AF_WSP", "refused-nolistener/AF_WSP", 1.0, 1);
+	none("listener wakeups, 100000 filtered out", "filter-flood-wakeups/AF_WSP");
 	ratio("pingpong RTT AF_WSP / AF_UNIX", "pingpong/AF_WSP",
 	      "pingpong/AF_UNIX", 1.0, 1);
 	ratio("stream AF_WSP / AF_UNIX", "stream/AF_WSP", "stream/AF_UNIX",
@@ -1108,6 +1281,7 @@ static const struct {
 } workloads[] = {
 	{ "connrate", w_connrate },
 	{ "connrate-cond", w_connrate_cond },
+	{ "filter", w_filter },
 	{ "pingpong", w_pingpong },
 	{ "stream", w_stream },
 	{ "seqpacket", w_seqpacket },
