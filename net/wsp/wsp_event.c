@@ -202,6 +202,20 @@ int wsp_event_select(struct wsp_sock *wsk, sockptr_t optval,
 	return 0;
 }
 
+/* The caller did not get @ne: record it again, under what came since. */
+static void wsp_events_restore(struct wsp_events *ev,
+			       const struct wsp_network_events *ne)
+{
+	unsigned int bit;
+
+	spin_lock_bh(&ev->lock);
+	for (bit = 0; bit < WSP_FD_MAX_EVENTS; bit++)
+		if ((ne->events & BIT(bit)) && !(ev->recorded & BIT(bit)))
+			ev->errors[bit] = ne->errors[bit];
+	ev->recorded |= ne->events;
+	spin_unlock_bh(&ev->lock);
+}
+
 int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 		   int __user *optlen)
 {
@@ -230,8 +244,11 @@ int wsp_event_enum(struct wsp_sock *wsk, char __user *optval,
 	spin_unlock_bh(&ev->lock);
 out:
 	if (copy_to_user(optval, &ne, sizeof(ne)) ||
-	    put_user(sizeof(ne), optlen))
+	    put_user(sizeof(ne), optlen)) {
+		if (ext)
+			wsp_events_restore(&ext->events, &ne);
 		return -EFAULT;
+	}
 	return 0;
 }
 

@@ -165,6 +165,28 @@ TEST_F(ev, enum_errors_and_fields)
 	close(fd);
 }
 
+/*
+ * An enumeration that cannot copy its result out (EFAULT) must not eat
+ * the record: the fail-nth sweep's usercopy faults found the events gone.
+ */
+TEST_F(ev, enum_efault_keeps_the_record)
+{
+	int c, errors[WSP_FD_MAX_EVENTS];
+	socklen_t len = sizeof(struct wsp_network_events);
+
+	c = wsp_client(self->type, self->port);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, wsp_event_select(self->lfd, WSP_FD_ACCEPT, self->efd));
+	EXPECT_EQ(-1, getsockopt(self->lfd, SOL_WSP, WSP_NETWORK_EVENTS,
+				 (void *)1, &len));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(WSP_FD_ACCEPT, take_events(self->lfd, errors));
+	EXPECT_EQ(0, errors[WSP_FD_ACCEPT_BIT]);
+	/* Taken now: the record is empty. */
+	EXPECT_EQ(0, take_events(self->lfd, NULL));
+	close(c);
+}
+
 /* ---- FD_ACCEPT ---------------------------------------------------------- */
 
 TEST_F(ev, accept_automatic)
