@@ -530,8 +530,10 @@ TEST(epollexclusive_wakes_one)
 		w[i].tid = 0;
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, excl_waiter, &w[i]));
 	}
-	/* Wait until every waiter sits in epoll_wait(). */
-	end = wsp_now_ms() + 1000;
+	/* Wait until every waiter sits in epoll_wait(): a debug VM that
+	 * shares its cores with four others can take seconds.
+	 */
+	end = wsp_now_ms() + WSP_SLOW_MS;
 	for (i = 0; i < NWAITERS && wsp_now_ms() < end; ) {
 		pid_t tid = __atomic_load_n(&w[i].tid, __ATOMIC_SEQ_CST);
 		int r = tid ? in_epoll_wait(tid) : 0;
