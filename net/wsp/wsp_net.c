@@ -46,9 +46,14 @@ EXPORT_SYMBOL_IF_KUNIT(wsp_mib_sum);
 int wsp_sock_link(struct wsp_sock *wsk)
 {
 	struct wsp_net *wn = wsp_net(sock_net(&wsk->sk));
+	int err;
 
-	return xa_alloc(&wn->socks, &wsk->sock_index, wsk, xa_limit_32b,
-			GFP_KERNEL_ACCOUNT);
+	err = xa_alloc(&wn->socks, &wsk->sock_index, wsk, xa_limit_32b,
+		       GFP_KERNEL_ACCOUNT);
+	/* A failed xa_alloc() may have written the index it found. */
+	if (err)
+		wsk->sock_index = 0;
+	return err;
 }
 
 void wsp_sock_unlink(struct wsp_sock *wsk)
