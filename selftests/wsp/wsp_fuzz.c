@@ -7,7 +7,8 @@
  * PROCS processes of THREADS threads each share a table of descriptors and
  * call, at random, every operation a program can make on the family:
  * socket, bind, connect, listen, accept, each SOL_WSP option with valid,
- * boundary and garbage values, peek and verdict on live and stale ids,
+ * boundary and garbage values, filter programs valid and random, peek
+ * and verdict on live and stale ids,
  * send and recv with every flag, shutdown, close, poll and epoll, event
  * registration on eventfds, fork, fd passing over AF_UNIX and switches of
  * network namespace.  The run stops after SYSCALLS syscalls (default
@@ -30,6 +31,7 @@
 #include "wsp_util.h"
 
 #include <dirent.h>
+#include <linux/filter.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -48,13 +50,15 @@
 enum reach {
 	R_SOCKET, R_BOUND, R_LISTENING, R_CONNECTED, R_IN_PROGRESS,
 	R_REFUSED, R_TIMED_OUT, R_ACCEPTED, R_PEEKED, R_DECIDED, R_SENT,
-	R_RECEIVED, R_EVENT_SELECT, R_QOS, R_FD_PASSED, R_EFAULT, R_MAX
+	R_RECEIVED, R_EVENT_SELECT, R_QOS, R_FD_PASSED, R_EFAULT,
+	R_FILTER, R_MAX
 };
 
 static const char * const reach_names[R_MAX] = {
 	"sockets", "binds", "listens", "connects", "in-progress", "refused",
 	"timed-out", "accepts", "peeks", "verdicts", "sends", "recvs",
 	"event-selects", "qos-sets", "fds-passed", "efaults",
+	"filters-attached",
 };
 
 struct shared {
@@ -250,6 +254,42 @@ static void pick_qos(struct rng *r, struct wsp_qos *q)
 	pick_flowspec(r, &q->receiving);
 }
 
+/* A classic BPF program: mostly what the context allows, with loads at
+ * every kind of offset, and now and then any opcode at all.
+ */
+static int pick_program(struct rng *r, struct sock_filter *p, int max)
+{
+	static const __u16 codes[] = {
+		BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_W | BPF_ABS,
+		BPF_LD | BPF_W | BPF_LEN, BPF_LDX | BPF_W | BPF_LEN,
+		BPF_LD | BPF_H | BPF_ABS, BPF_LD | BPF_B | BPF_ABS,
+		BPF_LD | BPF_W | BPF_IND, BPF_LDX | BPF_B | BPF_MSH,
+		BPF_ALU | BPF_ADD | BPF_K, BPF_ALU | BPF_AND | BPF_K,
+		BPF_ALU | BPF_DIV | BPF_X, BPF_ALU | BPF_MOD | BPF_K,
+		BPF_ALU | BPF_LSH | BPF_X, BPF_MISC | BPF_TAX,
+		BPF_ST, BPF_LDX | BPF_MEM, BPF_JMP | BPF_JEQ | BPF_K,
+		BPF_JMP | BPF_JGT | BPF_X, BPF_JMP | BPF_JA,
+	};
+	int len = chance(r, 30) ? (int)pick_u32(r) % (max + 2) :
+		  1 + (int)rnd(r, 12);
+	int i, n = len > max ? max : len;
+
+	for (i = 0; i < n; i++) {
+		p[i].code = chance(r, 20) ? rnd(r, 0x10000) :
+			    codes[rnd(r, ARRAY_SIZE(codes))];
+		p[i].jt = rnd(r, n - i);
+		p[i].jf = rnd(r, n - i);
+		p[i].k = chance(r, 2) ? 4 * rnd(r, 44) : pick_u32(r);
+		if (BPF_CLASS(p[i].code) == BPF_JMP && chance(r, 2))
+			p[i].k = rnd(r, n - i);
+	}
+	if (n && !chance(r, 10)) {
+		p[n - 1].code = BPF_RET | BPF_K;
+		p[n - 1].k = chance(r, 6) ? pick_u32(r) : rnd(r, 4);
+	}
+	return len;
+}
+
 /* ---- the descriptor table ---------------------------------------------- */
 
 static int slot_get(struct thread *th)
@@ -327,6 +367,23 @@ static void op_socket(struct thread *th)
 	slot_put(th, fd);
 }
 
+/* A valid program that decides on one word of the request, at random. */
+static void attach_some_filter(struct thread *th, int fd)
+{
+	struct rng *r = &th->r;
+	struct sock_filter p[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4 * rnd(r, 40)),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, pick_u32(r), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, rnd(r, 5)),
+		BPF_STMT(BPF_RET | BPF_K, rnd(r, 5)),
+	};
+	struct sock_fprog fp = { ARRAY_SIZE(p), p };
+
+	if (!setsockopt(fd, SOL_WSP, WSP_ATTACH_FILTER, &fp, sizeof(fp)))
+		reached(R_FILTER);
+	count(th);
+}
+
 /* A well-formed server, so that requests have somewhere to queue. */
 static void op_server(struct thread *th)
 {
@@ -342,6 +399,8 @@ static void op_server(struct thread *th)
 	tame(th, fd);
 	setsockopt(fd, SOL_WSP, WSP_CONDITIONAL_ACCEPT, &on, sizeof(on));
 	count(th);
+	if (chance(r, 2))
+		attach_some_filter(th, fd);
 	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)))
 		reached(R_BOUND);
 	count(th);
@@ -474,7 +533,7 @@ static void op_set_wsp(struct thread *th)
 	struct wsp_verdict *vd = (struct wsp_verdict *)v;
 	struct wsp_event_select *es = (struct wsp_event_select *)v;
 	struct rng *r = &th->r;
-	int opt = 1 + rnd(r, 11), efd = -1;
+	int opt = 1 + rnd(r, 14), efd = -1;
 	socklen_t len = sizeof(int);
 
 	memset(v, 0, sizeof(struct wsp_verdict) + 64);
@@ -505,6 +564,15 @@ static void op_set_wsp(struct thread *th)
 		pick_qos(r, (struct wsp_qos *)v);
 		len = sizeof(struct wsp_qos);
 		break;
+	case WSP_ATTACH_FILTER: {
+		static __thread struct sock_filter insns[BPF_MAXINSNS + 1];
+		struct sock_fprog *fp = (struct sock_fprog *)v;
+
+		fp->len = pick_program(r, insns, BPF_MAXINSNS + 1);
+		fp->filter = maybe_bad(r, insns);
+		len = sizeof(*fp);
+		break;
+	}
 	case WSP_EVENT_SELECT:
 		if (chance(r, 3)) {
 			/* Not an eventfd, or not open. */
@@ -527,7 +595,8 @@ static void op_set_wsp(struct thread *th)
 	result(setsockopt(sock_fd(th), SOL_WSP, opt, maybe_bad(r, v), len),
 	       opt == WSP_VERDICT ? R_DECIDED :
 	       opt == WSP_EVENT_SELECT ? R_EVENT_SELECT :
-	       opt == WSP_QOS ? R_QOS : R_MAX);
+	       opt == WSP_QOS ? R_QOS :
+	       opt == WSP_ATTACH_FILTER ? R_FILTER : R_MAX);
 	count(th);
 	/* Into the table: closed whenever its slot is reused. */
 	slot_put(th, efd);
@@ -538,7 +607,7 @@ static void op_get_wsp(struct thread *th)
 	static __thread unsigned char v[sizeof(struct wsp_request) + 8192];
 	struct wsp_request *req = (struct wsp_request *)v;
 	struct rng *r = &th->r;
-	int opt = 1 + rnd(r, 11);
+	int opt = 1 + rnd(r, 14);
 	socklen_t len;
 
 	switch (rnd(r, 4)) {
@@ -589,7 +658,8 @@ static void op_sockopt(struct thread *th)
 				    SO_PRIORITY, SO_OOBINLINE, SO_PEERCRED,
 				    SO_ERROR, SO_TYPE, SO_ACCEPTCONN,
 				    SO_DOMAIN, SO_PROTOCOL, SO_SNDLOWAT,
-				    SO_MARK, SO_PEEK_OFF, SO_BUSY_POLL };
+				    SO_MARK, SO_PEEK_OFF, SO_BUSY_POLL,
+				    SO_LOCK_FILTER };
 	struct rng *r = &th->r;
 	int opt = opts[rnd(r, ARRAY_SIZE(opts))], fd = sock_fd(th);
 	unsigned char v[64] = { 0 };
