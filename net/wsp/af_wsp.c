@@ -257,10 +257,19 @@ static int wsp_connect(struct socket *sock, struct sockaddr *addr,
 			goto out;
 	}
 	err = wsp_connect_start(wsk, port);
-	if (err)
+	if (err < 0)
 		goto out;
 
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	/* Queued, and not waiting: in progress, even if a verdict or the
+	 * timeout has already ended it.  SO_ERROR, or the next connect(),
+	 * tells how.
+	 */
+	if (err && !timeo) {
+		err = -EINPROGRESS;
+		goto out;
+	}
+	err = 0;
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (READ_ONCE(sk->sk_state) == TCP_SYN_SENT) {
 		if (!timeo) {
@@ -290,7 +299,11 @@ out:
 		sock->state = SS_CONNECTING;
 		break;
 	default:
-		sock->state = SS_UNCONNECTED;
+		/* Reported in progress but already failed: the next
+		 * connect() reports the failure.
+		 */
+		sock->state = err == -EINPROGRESS ? SS_CONNECTING :
+			      SS_UNCONNECTED;
 	}
 	release_sock(sk);
 	return err;

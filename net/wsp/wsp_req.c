@@ -297,6 +297,7 @@ static bool wsp_req_queues(const struct wsp_sock *listener, u32 verdict)
  * it is decided at once, so it needs no queue entry: a request on the
  * stack borrows the caller's pid and cred, and the pair is connected
  * before this returns.  A conditional request is allocated and queued.
+ * Returns 1 if it was queued, 0 if connected at once, or an error.
  */
 int wsp_connect_start(struct wsp_sock *client, u32 port)
 {
@@ -396,7 +397,7 @@ again:
 	}
 	if (verdict != WSP_FILTER_DEFER)
 		wsp_listener_wake(listener, conditional);
-	err = 0;
+	err = conditional;
 	goto out_free;
 
 out_unlock:
