@@ -379,6 +379,7 @@ int wsp_filter_attach(struct wsp_sock *wsk, sockptr_t optval,
 int wsp_filter_detach(struct wsp_sock *wsk);
 void wsp_filter_drop(struct wsp_sock *wsk, struct wsp_ext *ext);
 u32 wsp_filter_run(struct wsp_sock *listener, struct wsp_sock *client);
+bool wsp_filter_attached(const struct wsp_sock *wsk);
 
 /* Options and connect data, wsp_opt.c. */
 int wsp_optmem_max(const struct sock *sk);

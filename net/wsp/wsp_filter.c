@@ -227,6 +227,13 @@ void wsp_filter_drop(struct wsp_sock *wsk, struct wsp_ext *ext)
 		wsp_filter_release(&wsk->sk, f);
 }
 
+bool wsp_filter_attached(const struct wsp_sock *wsk)
+{
+	const struct wsp_ext *ext = wsp_ext(wsk);
+
+	return ext && rcu_access_pointer(ext->filter);
+}
+
 /* The request as the program sees it.  @client is connecting: it holds
  * its socket lock, so its caller data and QoS cannot change.
  */

@@ -462,6 +462,18 @@ void __wsp_listener_stop(struct wsp_sock *listener)
 	sk->sk_state_change(sk);
 }
 
+/* An automatic listener takes verdicts only for the requests a filter
+ * program deferred: with no program and none queued, a verdict is a
+ * mistake (EINVAL), not an unknown id.  listener->lock, or lock_sock for
+ * a first look.
+ */
+static bool __wsp_no_verdicts(struct wsp_sock *listener)
+{
+	return !READ_ONCE(listener->conditional) &&
+	       list_empty_careful(&listener->req_list) &&
+	       !wsp_filter_attached(listener);
+}
+
 int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		    unsigned int optlen)
 {
@@ -493,7 +505,7 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 
 	lock_sock(sk);
 	err = -EINVAL;
-	if (sk->sk_state != TCP_LISTEN || !listener->conditional)
+	if (sk->sk_state != TCP_LISTEN || __wsp_no_verdicts(listener))
 		goto out;
 	if (v.verdict != WSP_CF_DEFER) {
 		callee = wsp_buf_copy(sk, optval, sizeof(v), v.data_len);
@@ -513,9 +525,10 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 	spin_lock(&listener->lock);
 	req = __wsp_req_find(listener, v.id);
 	if (!req || !wsp_req_queued(req)) {
+		err = __wsp_no_verdicts(listener) ? -EINVAL : -ENOENT;
 		spin_unlock(&listener->lock);
-		wsp_count(net, WSP_MIB_UNKNOWN_VERDICTS);
-		err = -ENOENT;
+		if (err == -ENOENT)
+			wsp_count(net, WSP_MIB_UNKNOWN_VERDICTS);
 		goto out;
 	}
 	switch (v.verdict) {
