@@ -315,11 +315,22 @@ static double repeat(const char *key, const char *unit,
 	return median(v, reps);
 }
 
+/* A program that returns @verdict for every request. */
+static void attach_verdict(int fd, unsigned int verdict)
+{
+	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, verdict);
+	struct sock_fprog prog = { 1, &insn };
+
+	if (setsockopt(fd, SOL_WSP, WSP_ATTACH_FILTER, &prog, sizeof(prog)))
+		die("WSP_ATTACH_FILTER");
+}
+
 /* ---- connrate ---------------------------------------------------------- */
 
 struct cr_arg {
 	enum fam fam;
 	int cond;
+	int filter;	/* conditional, with a program that accepts */
 };
 
 /* Connections per second: socket, connect, accept, two closes. */
@@ -332,8 +343,10 @@ static double connrate_one(void *p)
 	int c, s, i;
 
 	lsn_open(&l, a->fam, SOCK_STREAM, 128);
-	if (a->cond)
+	if (a->cond || a->filter)
 		set_conditional(l.fd);
+	if (a->filter)
+		attach_verdict(l.fd, WSP_FILTER_ACCEPT);
 	t0 = now();
 	do {
 		for (i = 0; i < 32; i++) {
@@ -435,7 +448,7 @@ static void connrate_breakdown(enum fam f, int cond)
 
 static void w_connrate(void)
 {
-	struct cr_arg a = { 0, 0 };
+	struct cr_arg a = { 0 };
 	char key[48];
 
 	for (a.fam = 0; a.fam < F_NR; a.fam++) {
@@ -453,7 +466,7 @@ static void w_connrate(void)
 
 static void w_connrate_cond(void)
 {
-	struct cr_arg a = { F_WSP, 1 };
+	struct cr_arg a = { .fam = F_WSP, .cond = 1 };
 
 	repeat("connrate-cond/AF_WSP", "conn/s", connrate_one, &a);
 	connrate_breakdown(F_WSP, 1);
@@ -465,48 +478,6 @@ static void w_connrate_cond(void)
 }
 
 /* ---- filter: requests decided by the listener's program ---------------- */
-
-/* A program that returns @verdict for every request. */
-static void attach_verdict(int fd, unsigned int verdict)
-{
-	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, verdict);
-	struct sock_fprog prog = { 1, &insn };
-
-	if (setsockopt(fd, SOL_WSP, WSP_ATTACH_FILTER, &prog, sizeof(prog)))
-		die("WSP_ATTACH_FILTER");
-}
-
-/* Connections per second through a conditional listener whose program
- * accepts: what the filter costs against automatic accept.
- */
-static double connrate_filter_one(void *p)
-{
-	struct lsn l;
-	double t0, t;
-	long n = 0;
-	int c, s, i;
-
-	lsn_open(&l, F_WSP, SOCK_STREAM, 128);
-	set_conditional(l.fd);
-	attach_verdict(l.fd, WSP_FILTER_ACCEPT);
-	t0 = now();
-	do {
-		for (i = 0; i < 32; i++) {
-			c = sock_of(F_WSP, SOCK_STREAM);
-			if (connect(c, (struct sockaddr *)&l.addr, l.alen))
-				die("connect through an accepting filter");
-			s = accept(l.fd, NULL, NULL);
-			if (s < 0)
-				die("accept");
-			close(s);
-			close(c);
-		}
-		n += 32;
-		t = now() - t0;
-	} while (t < dur);
-	close(l.fd);
-	return n / t;
-}
 
 /* Microseconds per refused connect(): *@p set, a listener whose program
  * rejects; clear, no listener bound on the port at all.
@@ -593,12 +564,13 @@ static void filter_flood(long n)
 
 static void w_filter(void)
 {
-	struct cr_arg a = { F_WSP, 0 };
+	struct cr_arg a = { .fam = F_WSP };
 	int by_filter;
 
 	if (get("connrate/AF_WSP") < 0)
 		repeat("connrate/AF_WSP", "conn/s", connrate_one, &a);
-	repeat("connrate-filter/AF_WSP", "conn/s", connrate_filter_one, NULL);
+	a.filter = 1;
+	repeat("connrate-filter/AF_WSP", "conn/s", connrate_one, &a);
 	by_filter = 0;
 	repeat("refused-nolistener/AF_WSP", "us", refused_one, &by_filter);
 	by_filter = 1;
