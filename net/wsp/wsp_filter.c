@@ -187,6 +187,12 @@ int wsp_filter_attach(struct wsp_sock *wsk, sockptr_t optval,
 		return -ENOMEM;
 	err = bpf_prog_create_from_user(&f->prog, &fprog, wsp_filter_check,
 					false);
+	/* With the JIT required, a JIT that ran out of memory leaves the
+	 * program unjited and the BPF core says ENOTSUPP, which is not a
+	 * userspace errno.
+	 */
+	if (err == -ENOTSUPP)
+		err = -ENOMEM;
 	if (err)
 		goto out_free;
 	f->charge = sizeof(*f) + bpf_prog_size(f->prog->len);

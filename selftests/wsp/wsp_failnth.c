@@ -17,6 +17,7 @@
  */
 #include "wsp_util.h"
 
+#include <linux/filter.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
@@ -830,6 +831,62 @@ static const struct fn_path fn_event_select = {
 	.check = fn_select_check,
 };
 
+/* ---- WSP_ATTACH_FILTER ------------------------------------------------- */
+
+/* A program that accepts every request at once. */
+static struct sock_filter fn_accept_all[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),
+	BPF_STMT(BPF_RET | BPF_K, WSP_FILTER_ACCEPT),
+};
+
+static int fn_filter_setup(struct fn_ctx *c)
+{
+	c->lfd = wsp_cond_listener(c->type, 0, 4, &c->port);
+	return c->lfd < 0 ? -1 : 0;
+}
+
+static long fn_filter_op(struct fn_ctx *c)
+{
+	struct sock_fprog fp = { ARRAY_SIZE(fn_accept_all), fn_accept_all };
+
+	return setsockopt(c->lfd, SOL_WSP, WSP_ATTACH_FILTER, &fp, sizeof(fp));
+}
+
+static void fn_filter_check(struct __test_metadata *_metadata,
+			    struct fn_ctx *c, long r, int e, bool hit)
+{
+	if (r < 0) {
+		/* Nothing attached: a request waits for a verdict. */
+		ASSERT_EQ(-1, setsockopt(c->lfd, SOL_WSP, WSP_DETACH_FILTER,
+					 NULL, 0)) FN_AT(c, 0);
+		ASSERT_EQ(ENOENT, errno) FN_AT(c, errno);
+		c->cfd = wsp_socket(c->type);
+		ASSERT_LE(0, c->cfd) FN_AT(c, errno);
+		ASSERT_EQ(EINPROGRESS, wsp_connect_nb(c->cfd, c->port))
+			FN_AT(c, errno);
+		wsp_close(&c->cfd);
+		ASSERT_EQ(0, fn_filter_op(c)) FN_AT(c, errno);
+	}
+	/* The program accepts at once, on a conditional listener. */
+	c->cfd = wsp_socket(c->type);
+	ASSERT_LE(0, c->cfd) FN_AT(c, errno);
+	ASSERT_EQ(0, wsp_connect(c->cfd, c->port)) FN_AT(c, errno);
+	c->sfd = wsp_accept_nb(c->lfd);
+	ASSERT_LE(0, c->sfd) FN_AT(c, errno);
+	ASSERT_EQ(0, fn_exchange(c->type, c->cfd, c->sfd)) FN_AT(c, errno);
+}
+
+static const struct fn_path fn_filter_attach = {
+	.name = "filter attach",
+	/* ENOMEM: the program, its bookkeeping and the extras that hold
+	 * it.  EFAULT: the struct and the instructions are copied in.
+	 */
+	.errs = FN_ERRS(ENOMEM, EFAULT),
+	.setup = fn_filter_setup,
+	.op = fn_filter_op,
+	.check = fn_filter_check,
+};
+
 /* ---- WSP_QOS and the shaper ------------------------------------------- */
 
 static __u32 fn_rate(int fd, bool sending)
@@ -1489,6 +1546,11 @@ TEST_F(failnth, callee_data_get)
 TEST_F(failnth, event_select)
 {
 	fn_sweep(_metadata, &self->env, &fn_event_select);
+}
+
+TEST_F(failnth, filter_attach)
+{
+	fn_sweep(_metadata, &self->env, &fn_filter_attach);
 }
 
 TEST_F(failnth, qos_set)
