@@ -34,8 +34,18 @@ struct wsp_filter {
 	struct user_namespace	*user_ns;
 	struct pid_namespace	*pid_ns;
 	u32			charge;		/* in sk_omem_alloc */
+	u64			loads;		/* words it reads, by index */
 	struct rcu_head		rcu;
 };
+
+/* Words of struct wsp_filter_data, for wsp_filter::loads; the layout is
+ * uapi and KUnit-tested, and checked again in wsp_filter_fill().
+ */
+#define WSP_FILTER_WORDS	(sizeof(struct wsp_filter_data) / 4)
+#define WSP_LOADS_PID		BIT_ULL(1)
+#define WSP_LOADS_CRED		(BIT_ULL(2) | BIT_ULL(3))
+#define WSP_LOADS_QOS		GENMASK_ULL(23, 8)
+#define WSP_LOADS_DATA		GENMASK_ULL(39, 24)
 
 /* bpf_aux_classic_check_t: word loads of the context, nothing else that
  * loads.  bpf_check_classic() has run; this also rewrites the loads.
@@ -115,6 +125,34 @@ int wsp_filter_check(struct sock_filter *filter, unsigned int flen)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(wsp_filter_check);
+
+/* The words of the context the program loads.  bpf_convert_filter()
+ * made each of our context loads an LDX from BPF_REG_CTX; any other use
+ * of that register (none is expected) counts as reading everything.
+ */
+static u64 wsp_filter_loads(const struct bpf_prog *prog)
+{
+	const struct bpf_insn *insn = prog->insnsi;
+	u64 loads = 0;
+	u32 i;
+
+	for (i = 0; i < prog->len; i++, insn++) {
+		if (insn->code == (BPF_LDX | BPF_MEM | BPF_W) &&
+		    insn->src_reg == BPF_REG_CTX && insn->off >= 0 &&
+		    insn->off / 4 < WSP_FILTER_WORDS) {
+			loads |= BIT_ULL(insn->off / 4);
+			continue;
+		}
+		/* The prologue's ctx = R1. */
+		if (insn->code == (BPF_ALU64 | BPF_MOV | BPF_X) &&
+		    insn->dst_reg == BPF_REG_CTX && insn->src_reg == BPF_REG_1)
+			continue;
+		if (insn->src_reg == BPF_REG_CTX ||
+		    insn->dst_reg == BPF_REG_CTX)
+			return GENMASK_ULL(WSP_FILTER_WORDS - 1, 0);
+	}
+	return loads;
+}
 
 static void wsp_filter_free_rcu(struct rcu_head *rcu)
 {
@@ -196,6 +234,7 @@ int wsp_filter_attach(struct wsp_sock *wsk, sockptr_t optval,
 	if (err)
 		goto out_free;
 	f->charge = sizeof(*f) + bpf_prog_size(f->prog->len);
+	f->loads = wsp_filter_loads(f->prog);
 	f->user_ns = get_user_ns(current_user_ns());
 	f->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	err = wsp_filter_swap(wsk, ext, f);
@@ -240,31 +279,44 @@ bool wsp_filter_attached(const struct wsp_sock *wsk)
 	return ext && rcu_access_pointer(ext->filter);
 }
 
-/* The request as the program sees it.  @client is connecting: it holds
- * its socket lock, so its caller data and QoS cannot change.
+/* The request as the program sees it: the words it loads, the rest
+ * zero.  Translating credentials and copying data is most of the cost
+ * of a refusal, so only what is read is computed.  @client is
+ * connecting: it holds its socket lock, so its caller data and QoS
+ * cannot change.
  */
 static void wsp_filter_fill(struct wsp_filter_data *d,
 			    const struct wsp_filter *f,
 			    const struct wsp_sock *listener,
 			    const struct wsp_sock *client)
 {
-	const struct cred *cred = current_cred();
 	const struct wsp_buf *data = client->caller_data;
+	const struct cred *cred;
 
+	BUILD_BUG_ON(offsetof(struct wsp_filter_data, pid) != 4 ||
+		     offsetof(struct wsp_filter_data, uid) != 8 ||
+		     offsetof(struct wsp_filter_data, gid) != 12 ||
+		     offsetof(struct wsp_filter_data, qos) != 32 ||
+		     offsetof(struct wsp_filter_data, data) != 96 ||
+		     WSP_FILTER_WORDS != 40);
 	memset(d, 0, sizeof(*d));
 	d->caller_port = client->port;
-	d->pid = pid_nr_ns(task_tgid(current), f->pid_ns);
-	d->uid = from_kuid_munged(f->user_ns, cred->euid);
-	d->gid = from_kgid_munged(f->user_ns, cred->egid);
 	d->sock_type = client->sk.sk_type;
 	d->backlog_count = READ_ONCE(listener->backlog_count);
 	d->backlog_cap = READ_ONCE(listener->backlog_cap);
-	d->qos = client->qos;
-	if (data) {
-		d->data_len = data->len;
+	d->data_len = data ? data->len : 0;
+	if (f->loads & WSP_LOADS_PID)
+		d->pid = pid_nr_ns(task_tgid(current), f->pid_ns);
+	if (f->loads & WSP_LOADS_CRED) {
+		cred = current_cred();
+		d->uid = from_kuid_munged(f->user_ns, cred->euid);
+		d->gid = from_kgid_munged(f->user_ns, cred->egid);
+	}
+	if (f->loads & WSP_LOADS_QOS)
+		d->qos = client->qos;
+	if (data && (f->loads & WSP_LOADS_DATA))
 		memcpy(d->data, data->data,
 		       min_t(u32, data->len, WSP_FILTER_DATA_MAX));
-	}
 }
 
 /* The program's verdict on @client's request: one of WSP_FILTER_*, and
