@@ -330,7 +330,7 @@ u32 wsp_filter_run(struct wsp_sock *listener, struct wsp_sock *client)
 	struct wsp_filter *f;
 	u32 ret;
 
-	if (!ext || !rcu_access_pointer(ext->filter))
+	if (!ext)
 		return WSP_FILTER_PASS;
 	rcu_read_lock();
 	f = rcu_dereference(ext->filter);
