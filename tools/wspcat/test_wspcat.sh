@@ -84,6 +84,19 @@ has()	# FILE TEXT
 	grep -qF -- "$2" "$1"
 }
 
+# Wait up to 10 s until FILE holds TEXT: a server relays a client's data
+# after the client may already have exited.
+wait_has()	# FILE TEXT
+{
+	i=0
+	while [ $i -lt 100 ]; do
+		has "$1" "$2" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 if [ ! -x "$WSPCAT" ]; then
 	echo "1..0 # SKIP no wspcat at $WSPCAT"
 	exit 4
@@ -168,7 +181,8 @@ client alice -d alice
 client bob -d bob
 client carol -d carol
 exec 3>&-
-sleep 0.5
+wait_has $T/ask.out "hello from alice"
+wait_has $T/ask.out "hello from carol"
 kill $SPID 2>/dev/null
 check "--conditional: accept with answer data" \
 	'[ "$(cat $T/alice.rc)" = 0 ] &&
