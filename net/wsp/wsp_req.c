@@ -568,6 +568,11 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		wsp_req_unqueued(req);
 		if (v.verdict == WSP_CF_ACCEPT)
 			wsp_listener_wake(listener, false);
+		else
+			/* WSAAccept re-enables FD_ACCEPT when its condition
+			 * rejects, as when it returns a socket.
+			 */
+			wsp_event_rearm(listener, WSP_FD_ACCEPT_BIT);
 	}
 out:
 	if (child)

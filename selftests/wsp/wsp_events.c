@@ -261,6 +261,43 @@ TEST_F(ev, accept_conditional)
 	close(lfd);
 }
 
+/* A rejection ends the condition's turn as accept() does: the next
+ * request is FD_ACCEPT again, and one already waiting is recorded at once.
+ */
+TEST_F(ev, accept_reenabled_by_reject)
+{
+	int lfd, c1, c2, c3, err;
+	__u32 port;
+
+	lfd = wsp_cond_listener(self->type, 0, 4, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, wsp_event_select(lfd, WSP_FD_ACCEPT, self->efd));
+	c1 = wsp_client_nb(self->type, port, &err);
+	ASSERT_LE(0, c1);
+	ASSERT_EQ(EINPROGRESS, err);
+	EXPECT_EQ(1, wsp_efd_take(self->efd));
+	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	ASSERT_EQ(0, wsp_decide_oldest(lfd, WSP_CF_REJECT));
+	/* Nothing left: re-enabled, not recorded. */
+	EXPECT_EQ(0, wsp_efd_take(self->efd));
+	EXPECT_EQ(0, take_events(lfd, NULL));
+	c2 = wsp_client_nb(self->type, port, &err);
+	ASSERT_LE(0, c2);
+	EXPECT_EQ(1, wsp_efd_take(self->efd));
+	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	/* Two waiting: rejecting one records FD_ACCEPT for the other. */
+	c3 = wsp_client_nb(self->type, port, &err);
+	ASSERT_LE(0, c3);
+	EXPECT_EQ(0, wsp_efd_take(self->efd));
+	ASSERT_EQ(0, wsp_decide_oldest(lfd, WSP_CF_REJECT));
+	EXPECT_EQ(1, wsp_efd_take(self->efd));
+	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	close(c3);
+	close(c2);
+	close(c1);
+	close(lfd);
+}
+
 TEST_F(ev, select_records_what_holds)
 {
 	int lfd, c, c2, err;
