@@ -58,9 +58,10 @@
  *    stack and is never seen after connect() returns.
  *  - The Winsock extras (wsk->ext) are freed only with the socket.
  *  - A listener's filter program (ext->filter) is replaced under
- *    lock_sock and run under rcu_read_lock(), with no listener lock, by
- *    connecting tasks that hold a reference on the listener; a replaced
- *    or closed listener's program is freed after a grace period.
+ *    lock_sock and run under rcu_read_lock_sched(), with no listener
+ *    lock, by connecting tasks that hold a reference on the listener; a
+ *    replaced or closed listener's program is freed after a grace period
+ *    (call_rcu(), which waits for sched-RCU readers too).
  *  - A child on accept_list is owned by that list (its initial reference).
  *  - Each outstanding skb charges its sender's sk_wmem_alloc; readers
  *    free skbs, which wakes the sender through ->sk_write_space.
