@@ -25,7 +25,7 @@ extern "C" {
 
 /* ---- addresses ---------------------------------------------------------- */
 
-/* Longest text wsp_addr_to_str() writes, NUL included: "wsp:4294967295". */
+/* Room for the longest text of wsp_addr_to_str(), "wsp:4294967295" and a NUL. */
 #define WSP_ADDRSTRLEN	16
 
 /* Fill @addr with the AF_WSP address of @port, every other byte zero. */
@@ -55,7 +55,7 @@ int wsp_bind(int fd, uint32_t port);
 /* The port @fd is bound to, in *@port. */
 int wsp_local_port(int fd, uint32_t *port);
 
-/* WSP_CONDITIONAL_ACCEPT on a listener: @on 1 needs a verdict per request. */
+/* WSP_CONDITIONAL_ACCEPT on a listener: @on nonzero needs a verdict per request. */
 int wsp_set_conditional(int lfd, int on);
 
 /* WSP_REQUEST_ID: the id of the request an accepted or connected @fd came from. */
@@ -65,7 +65,10 @@ int wsp_request_id(int fd, uint64_t *id);
 
 /*
  * Connect @fd to @port, sending @caller_len bytes of @caller_data and the
- * QoS request @qos (either may be absent: NULL or 0).  Returns connect()'s
+ * QoS request @qos.  Either may be absent (@caller_len 0, @qos NULL):
+ * then this call sets none, and what WSP_CALLER_DATA or WSP_QOS set
+ * earlier stays.  A failure to set them is returned as is, before any
+ * connect.  Returns connect()'s
  * result: 0, or -1 with ECONNREFUSED, ETIMEDOUT, EINPROGRESS (non-blocking
  * socket) and the rest.  Once connected or refused, the callee (or reject)
  * data is copied to @callee_buf, whose size is *@callee_len on entry;
@@ -129,9 +132,19 @@ typedef int (*wsp_condition_fn)(const struct wsp_request *req,
  * address, as accept() would.  The returned socket is blocking and
  * close-on-exec is not set, as with accept().
  *
- * Safe to call from several threads on one listener: sockets another
- * thread's verdict accepted are kept for that thread.  accept() called
- * directly on the same listener meanwhile may take them.
+ * @req is valid only while @cond runs; @cond runs with no lock of the
+ * library held, and may call it.
+ *
+ * Safe to call from several threads on one listener: each request goes
+ * to one call at a time, and sockets another thread's verdict accepted
+ * are kept for that thread.  A call may also take, and keep for the next
+ * call, connections accepted before its own; poll() on the listener no
+ * longer shows those, so a program that polls calls wsp_accept() again
+ * after each socket it returns, until EAGAIN.  Kept sockets of a listener
+ * that was closed are closed by the next call.  accept() called directly
+ * on the same listener meanwhile may take a socket a call waits for: that
+ * call then fails with ECONNABORTED.  A signal gives EINTR, with or
+ * without SA_RESTART.
  */
 int wsp_accept(int lfd, struct sockaddr_wsp *addr, socklen_t *addrlen,
 	       wsp_condition_fn cond, void *ctx);
@@ -173,7 +186,8 @@ int wsp_event_reset(int efd);
 
 /*
  * WSAEventSelect: record the WSP_FD_* events in @mask on @fd and signal
- * @efd (-1: none) for each.  @mask 0 cancels the registration.
+ * @efd (-1: none) for each.  @mask 0 cancels the registration.  Unlike
+ * WSAEventSelect, it leaves O_NONBLOCK as it is.
  */
 int wsp_event_select(int fd, int efd, uint32_t mask);
 
