@@ -24,10 +24,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/filter.h>
-#include <linux/types.h>
-#include <linux/wsp.h>
 
 #include "filter.h"
+#include "libwsp.h"
 
 #define MAX_DATA	65536		/* net.wsp.max_connect_data ceiling */
 #define RELAY_BUF	65536
@@ -267,7 +266,8 @@ static void parse_qos(const char *s, __u32 *rate, __u32 *bucket)
 /* Both directions shaped at @rate with @bucket, everything else open. */
 static void make_qos(struct wsp_qos *q, __u32 rate, __u32 bucket)
 {
-	memset(q, 0xff, sizeof(*q));
+	wsp_flowspec_unspecified(&q->sending);
+	wsp_flowspec_unspecified(&q->receiving);
 	q->sending.token_rate = rate;
 	q->sending.token_bucket_size = bucket;
 	q->receiving.token_rate = rate;
@@ -319,7 +319,8 @@ static void print_qos(FILE *f, const struct wsp_qos *q)
 {
 	struct wsp_qos none;
 
-	memset(&none, 0xff, sizeof(none));
+	wsp_flowspec_unspecified(&none.sending);
+	wsp_flowspec_unspecified(&none.receiving);
 	if (!memcmp(q, &none, sizeof(none))) {
 		fputs("none", f);
 		return;
@@ -328,44 +329,17 @@ static void print_qos(FILE *f, const struct wsp_qos *q)
 	print_flow(f, ", receive", &q->receiving);
 }
 
-static void addr_set(struct sockaddr_wsp *a, __u32 port)
+/* An AF_WSP socket of the type the options ask for, with @flags. */
+static int open_socket(int flags)
 {
-	memset(a, 0, sizeof(*a));
-	a->swsp_family = AF_WSP;
-	a->swsp_port = port;
-}
-
-static int wsp_socket(void)
-{
-	int fd = socket(AF_WSP, o.seqpacket ? SOCK_SEQPACKET : SOCK_STREAM, 0);
+	int fd = wsp_socket((o.seqpacket ? SOCK_SEQPACKET : SOCK_STREAM) |
+			    flags);
 
 	if (fd < 0 && errno == EAFNOSUPPORT)
 		die("AF_WSP is not available: load the module (modprobe wsp or insmod wsp.ko)");
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
 	return fd;
-}
-
-/* Read connect data @opt of @fd into a malloc'ed buffer. */
-static struct bytes get_data(int fd, int opt)
-{
-	struct bytes b = { NULL, 0 };
-	socklen_t len = 0;
-
-	if (getsockopt(fd, SOL_WSP, opt, NULL, &len) && errno != ERANGE)
-		return b;
-	if (!len)
-		return b;
-	b.p = malloc(len);
-	if (!b.p)
-		die("out of memory");
-	if (getsockopt(fd, SOL_WSP, opt, b.p, &len)) {
-		free(b.p);
-		b.p = NULL;
-		return b;
-	}
-	b.len = len;
-	return b;
 }
 
 /* ---- relay -------------------------------------------------------------- */
@@ -483,83 +457,82 @@ static const char *refusal_reason(__u32 port)
 	return why;
 }
 
+/* The callee (or reject) data: net.wsp.max_connect_data is at most MAX_DATA. */
+static unsigned char callee[MAX_DATA];
+
 static int client(void)
 {
-	struct sockaddr_wsp a;
+	size_t callee_len = sizeof(callee), shown;
 	struct relay r;
-	struct bytes reply;
 	struct wsp_qos q;
+	__u32 lport = 0;
 	int fd, err;
 
-	fd = wsp_socket();
-	if (o.data.len &&
-	    setsockopt(fd, SOL_WSP, WSP_CALLER_DATA, o.data.p, o.data.len))
-		die("caller data: %s", errno == EMSGSIZE ?
-		    "longer than net.wsp.max_connect_data" : strerror(errno));
-	if (o.qos) {
-		make_qos(&q, o.qos_rate, o.qos_bucket);
-		if (setsockopt(fd, SOL_WSP, WSP_QOS, &q, sizeof(q)))
-			die("QoS: %s", strerror(errno));
-	}
+	fd = open_socket(0);
 	if (o.timeout_set &&
 	    setsockopt(fd, SOL_WSP, WSP_CONNECT_TIMEOUT, &o.timeout_ms,
 		       sizeof(o.timeout_ms)))
 		die("timeout: %s", strerror(errno));
+	if (o.qos)
+		make_qos(&q, o.qos_rate, o.qos_bucket);
 
-	addr_set(&a, o.port);
 	if (o.verbose)
 		info("connecting to port %u", o.port);
-	while (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		err = errno;
-		if (err == EINTR)
-			continue;
-		if (err == EALREADY) {
-			/* Interrupted earlier: the request is still queued. */
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-			socklen_t len = sizeof(err);
+	err = wsp_connect_ex(fd, o.port, o.data.p, o.data.len, callee,
+			     &callee_len, o.qos ? &q : NULL) ? errno : 0;
+	/* Caller data and QoS are set: the request only needs its answer. */
+	while (err == EINTR) {
+		callee_len = sizeof(callee);
+		err = wsp_connect_ex(fd, o.port, NULL, 0, callee, &callee_len,
+				     NULL) ? errno : 0;
+	}
+	if (err == EALREADY) {
+		/* Interrupted earlier: the request is still queued. */
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		socklen_t len = sizeof(err);
 
-			poll(&p, 1, -1);
-			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			if (!err)
-				break;
+		poll(&p, 1, -1);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		callee_len = sizeof(callee);
+		if (wsp_callee_data(fd, callee, &callee_len))
+			callee_len = 0;
+	}
+	shown = callee_len < sizeof(callee) ? callee_len : sizeof(callee);
+	switch (err) {
+	case 0:
+		break;
+	case EMSGSIZE:
+		/* Only the caller data can be too long. */
+		die("caller data: longer than net.wsp.max_connect_data");
+	case ECONNREFUSED:
+		if (callee_len) {
+			fputs("wspcat: connection refused by the server: ",
+			      stderr);
+			fwrite(callee, 1, shown, stderr);
+			fputc('\n', stderr);
+			exit(1);
 		}
-		switch (err) {
-		case ECONNREFUSED:
-			reply = get_data(fd, WSP_CALLEE_DATA);
-			if (reply.len) {
-				fputs("wspcat: connection refused by the server: ",
-				      stderr);
-				fwrite(reply.p, 1, reply.len, stderr);
-				fputc('\n', stderr);
-				exit(1);
-			}
-			die("%s %u", refusal_reason(o.port), o.port);
-		case ETIMEDOUT:
-			die("timed out: no verdict from the listener on port %u",
-			    o.port);
-		case EPROTOTYPE:
-			die("the listener on port %u is not a %s socket (%s)",
-			    o.port, o.seqpacket ? "SEQPACKET" : "STREAM",
-			    o.seqpacket ? "drop --seqpacket" : "try --seqpacket");
-		default:
-			die("connect to port %u: %s", o.port, strerror(err));
-		}
+		die("%s %u", refusal_reason(o.port), o.port);
+	case ETIMEDOUT:
+		die("timed out: no verdict from the listener on port %u",
+		    o.port);
+	case EPROTOTYPE:
+		die("the listener on port %u is not a %s socket (%s)",
+		    o.port, o.seqpacket ? "SEQPACKET" : "STREAM",
+		    o.seqpacket ? "drop --seqpacket" : "try --seqpacket");
+	default:
+		die("connect to port %u: %s", o.port, strerror(err));
 	}
 	if (o.verbose) {
-		socklen_t len = sizeof(a);
-
-		getsockname(fd, (struct sockaddr *)&a, &len);
-		reply = get_data(fd, WSP_CALLEE_DATA);
+		wsp_local_port(fd, &lport);
 		fprintf(stderr, "wspcat: connected from port %u to port %u; server data: ",
-			a.swsp_port, o.port);
-		print_data(stderr, reply.p, reply.len, reply.len);
-		len = sizeof(q);
-		if (!getsockopt(fd, SOL_WSP, WSP_QOS, &q, &len)) {
+			lport, o.port);
+		print_data(stderr, callee, shown, callee_len);
+		if (!wsp_get_qos(fd, &q)) {
 			fputs("; QoS: ", stderr);
 			print_qos(stderr, &q);
 		}
 		fputc('\n', stderr);
-		free(reply.p);
 	}
 
 	relay_start(&r, fd, false);
@@ -583,97 +556,105 @@ static int client(void)
 
 /* ---- listener ----------------------------------------------------------- */
 
-struct request {
-	struct wsp_request r;
-	unsigned char data[MAX_DATA];
-};
-
-static struct request cur;	/* the request being asked about */
+static struct wsp_request *cur;	/* the request being asked about */
 static bool asking;		/* a question is open for cur */
 static FILE *answers;		/* NULL: policy mode or answers at EOF */
 static int answers_fd = -1;
 
-/* Peek the oldest queued request with an id greater than @after. */
-static bool peek_request(int ls, __u64 after, struct request *req)
-{
-	socklen_t len = sizeof(*req);
+static const char * const verdict_name[] = {
+	"accepted", "rejected", "deferred"
+};
 
-	memset(&req->r, 0, sizeof(req->r));
-	req->r.id = after;
-	if (!getsockopt(ls, SOL_WSP, WSP_PEEK_REQUEST, req, &len))
-		return true;
+/* The oldest queued request with an id greater than @after, or NULL. */
+static struct wsp_request *peek_request(int ls, __u64 after)
+{
+	struct wsp_request *req;
+
+	if (!wsp_peek_request(ls, after, &req))
+		return req;
 	if (errno != EAGAIN)
 		die("peek: %s", strerror(errno));
-	return false;
+	return NULL;
 }
 
-/* The oldest request that is not deferred. */
-static bool peek_pending(int ls, struct request *req)
+/* The oldest request that is not deferred, or NULL. */
+static struct wsp_request *peek_pending(int ls)
 {
+	struct wsp_request *req;
 	__u64 after = 0;
 
-	while (peek_request(ls, after, req)) {
-		if (!(req->r.flags & WSP_REQ_DEFERRED))
-			return true;
-		after = req->r.id;
+	while ((req = peek_request(ls, after))) {
+		if (!(req->flags & WSP_REQ_DEFERRED))
+			return req;
+		after = req->id;
+		free(req);
 	}
-	return false;
+	return NULL;
 }
 
-static void describe(const struct request *req)
+static void describe(const struct wsp_request *r)
 {
-	const struct wsp_request *r = &req->r;
-	size_t shown = r->data_len < MAX_DATA ? r->data_len : MAX_DATA;
-
 	fprintf(stderr, "wspcat: request #%llu%s from port %u (pid %u, uid %u, gid %u)\n",
 		(unsigned long long)r->id,
 		r->flags & WSP_REQ_DEFERRED ? " (deferred)" : "",
 		r->caller.swsp_port, r->pid, r->uid, r->gid);
 	fputs("wspcat:   caller data: ", stderr);
-	print_data(stderr, req->data, shown, r->data_len);
+	print_data(stderr, r->data, r->data_len, r->data_len);
 	fputs("\nwspcat:   QoS requested: ", stderr);
 	print_qos(stderr, &r->qos);
 	fputc('\n', stderr);
 }
 
-/* Give verdict @v on @id with @data (or the default data). */
-static void give_verdict(int ls, __u64 id, __u32 v, const struct bytes *data)
+/* The answer for verdict @v: @data (or the default data) and the QoS. */
+static void make_answer(struct wsp_answer *ans, __u32 v,
+			const struct bytes *data)
 {
-	static struct {
-		struct wsp_verdict v;
-		unsigned char data[MAX_DATA];
-	} vd;
-	static const char * const name[] = { "accepted", "rejected", "deferred" };
-
+	memset(ans, 0, sizeof(*ans));
 	if (!data)
 		data = v == WSP_CF_ACCEPT ? &o.reply :
 		       v == WSP_CF_REJECT ? &o.reject : NULL;
-	memset(&vd.v, 0, sizeof(vd.v));
-	vd.v.id = id;
-	vd.v.verdict = v;
 	if (data && v != WSP_CF_DEFER) {
 		if (data->len > MAX_DATA)
 			die("verdict data too long");
-		vd.v.data_len = data->len;
-		memcpy(vd.data, data->p, data->len);
+		ans->data = data->p;
+		ans->data_len = data->len;
 	}
 	if (o.grant_qos && v == WSP_CF_ACCEPT) {
-		vd.v.flags = WSP_VERDICT_QOS;
-		make_qos(&vd.v.qos, o.grant_rate, o.grant_bucket);
+		ans->has_qos = 1;
+		make_qos(&ans->qos, o.grant_rate, o.grant_bucket);
 	}
-	if (setsockopt(ls, SOL_WSP, WSP_VERDICT, &vd,
-		       sizeof(vd.v) + vd.v.data_len)) {
+}
+
+static void tell_verdict(__u64 id, __u32 v)
+{
+	if (o.verbose || answers)
+		info("request #%llu %s", (unsigned long long)id,
+		     verdict_name[v]);
+}
+
+static void tell_withdrawn(__u64 id)
+{
+	info("request #%llu was withdrawn by the caller",
+	     (unsigned long long)id);
+}
+
+/* Give verdict @v on @id with @data (or the default data). */
+static void give_verdict(int ls, __u64 id, __u32 v, const struct bytes *data)
+{
+	struct wsp_answer ans;
+
+	make_answer(&ans, v, data);
+	if (wsp_verdict(ls, id, v, ans.data, ans.data_len,
+			ans.has_qos ? &ans.qos : NULL)) {
 		if (errno == ENOENT) {
-			info("request #%llu was withdrawn by the caller",
-			     (unsigned long long)id);
+			tell_withdrawn(id);
 			return;
 		}
 		die("verdict: %s", errno == EMSGSIZE ?
 		    "data longer than net.wsp.max_connect_data" :
 		    strerror(errno));
 	}
-	if (o.verbose || answers)
-		info("request #%llu %s", (unsigned long long)id, name[v]);
+	tell_verdict(id, v);
 }
 
 static void defer_add(int ls, __u64 id, unsigned int secs)
@@ -689,31 +670,12 @@ static void defer_add(int ls, __u64 id, unsigned int secs)
 	nr_deferred++;
 }
 
-/* Apply the policy to @req. */
-static void decide_by_policy(int ls, const struct request *req)
+/* The request @req is the one to ask about: take it as cur. */
+static void ask(struct wsp_request *req)
 {
-	const struct wsp_request *r = &req->r;
-	bool ok;
-
-	if (o.verbose)
-		describe(req);
-	switch (o.policy) {
-	case POLICY_ACCEPT:
-		ok = true;
-		break;
-	case POLICY_MATCH:
-		ok = r->data_len == o.match.len &&
-		     !memcmp(req->data, o.match.p, o.match.len);
-		break;
-	default:
-		ok = false;
-	}
-	give_verdict(ls, r->id, ok ? WSP_CF_ACCEPT : WSP_CF_REJECT, NULL);
-}
-
-static void ask(void)
-{
-	describe(&cur);
+	free(cur);
+	cur = req;
+	describe(cur);
 	fputs("wspcat: accept, reject or defer? [a/r/d] ", stderr);
 	fflush(stderr);
 	asking = true;
@@ -743,17 +705,17 @@ static bool read_answer(int ls)
 
 		if (*arg) {
 			data = parse_data(arg, "answer");
-			give_verdict(ls, cur.r.id, v, &data);
+			give_verdict(ls, cur->id, v, &data);
 			free(data.p);
 		} else {
-			give_verdict(ls, cur.r.id, v, NULL);
+			give_verdict(ls, cur->id, v, NULL);
 		}
 	} else if (!strcmp(line, "d") || !strcmp(line, "defer")) {
 		secs = *arg ? strtoul(arg, NULL, 10) : DEFER_SECS;
-		give_verdict(ls, cur.r.id, WSP_CF_DEFER, NULL);
+		give_verdict(ls, cur->id, WSP_CF_DEFER, NULL);
 		info("asking about #%llu again in %u s",
-		     (unsigned long long)cur.r.id, secs);
-		defer_add(ls, cur.r.id, secs);
+		     (unsigned long long)cur->id, secs);
+		defer_add(ls, cur->id, secs);
 	} else {
 		fputs("wspcat: please answer a[ccept] [DATA], r[eject] [DATA] or d[efer] [SECS]: ",
 		      stderr);
@@ -767,6 +729,7 @@ static bool read_answer(int ls)
 /* Open a question on a due deferred request, if any.  */
 static bool ask_deferred(int ls)
 {
+	struct wsp_request *req;
 	time_t now = time(NULL);
 	__u64 id;
 	int i;
@@ -776,16 +739,19 @@ static bool ask_deferred(int ls)
 			continue;
 		id = deferred[i].id;
 		deferred[i] = deferred[--nr_deferred];
-		if (!peek_request(ls, id - 1, &cur) || cur.r.id != id) {
+		req = peek_request(ls, id - 1);
+		if (!req || req->id != id) {
+			free(req);
 			info("deferred request #%llu was withdrawn by the caller",
 			     (unsigned long long)id);
 			return false;
 		}
 		if (!answers) {
+			free(req);
 			give_verdict(ls, id, WSP_CF_REJECT, NULL);
 			return false;
 		}
-		ask();
+		ask(req);
 		return true;
 	}
 	return false;
@@ -805,17 +771,144 @@ static int defer_timeout(void)
 	return first <= now ? 0 : (first - now) * 1000;
 }
 
-/* A new request is waiting: decide it or ask about it. */
+/* --conditional: a new request is waiting: ask about it. */
 static void on_request(int ls)
 {
-	if (!peek_pending(ls, &cur))
+	struct wsp_request *req = peek_pending(ls);
+
+	if (!req)
 		return;
-	if (o.policy != POLICY_NONE)
-		decide_by_policy(ls, &cur);
-	else if (answers)
-		ask();
-	else
-		give_verdict(ls, cur.r.id, WSP_CF_REJECT, NULL);
+	if (answers) {
+		ask(req);
+		return;
+	}
+	give_verdict(ls, req->id, WSP_CF_REJECT, NULL);
+	free(req);
+}
+
+/* What the policy decided inside wsp_accept(), for the messages. */
+struct decision {
+	bool made;
+	__u64 id;
+};
+
+/* --policy: the condition of wsp_accept(). */
+static int policy_condition(const struct wsp_request *req,
+			    struct wsp_answer *ans, void *ctx)
+{
+	struct decision *d = ctx;
+	bool ok;
+
+	if (o.verbose)
+		describe(req);
+	switch (o.policy) {
+	case POLICY_ACCEPT:
+		ok = true;
+		break;
+	case POLICY_MATCH:
+		ok = req->data_len == o.match.len &&
+		     !memcmp(req->data, o.match.p, o.match.len);
+		break;
+	default:
+		ok = false;
+	}
+	make_answer(ans, ok ? WSP_CF_ACCEPT : WSP_CF_REJECT, NULL);
+	d->made = true;
+	d->id = req->id;
+	return ok ? WSP_CF_ACCEPT : WSP_CF_REJECT;
+}
+
+/*
+ * The next connection, with its caller's port in *@port, or -1 if there
+ * is none yet.  With --policy, wsp_accept() returns the connections
+ * already accepted first, else decides the oldest request.
+ */
+static int accept_next(int ls, __u32 *port)
+{
+	struct decision d = { .made = false };
+	struct sockaddr_wsp peer;
+	socklen_t len = sizeof(peer);
+	int fd;
+
+	memset(&peer, 0, sizeof(peer));
+	fd = wsp_accept(ls, &peer, &len,
+			o.policy != POLICY_NONE ? policy_condition : NULL, &d);
+	if (fd >= 0) {
+		if (d.made)
+			tell_verdict(d.id, WSP_CF_ACCEPT);
+		*port = peer.swsp_port;
+		return fd;
+	}
+	if (d.made) {
+		if (errno == ECONNREFUSED)	/* the policy rejected it */
+			tell_verdict(d.id, WSP_CF_REJECT);
+		else if (errno == ECONNABORTED)
+			tell_withdrawn(d.id);
+		else
+			die("verdict: %s", errno == EMSGSIZE ?
+			    "data longer than net.wsp.max_connect_data" :
+			    strerror(errno));
+		return -1;
+	}
+	if (errno != EAGAIN && errno != EINTR)
+		die("accept: %s", strerror(errno));
+	return -1;
+}
+
+/*
+ * Connections are served one at a time.  With --policy, those accepted
+ * while another is served wait here, oldest first.
+ */
+struct waiting {
+	int fd;
+	__u32 port;
+};
+
+static struct waiting *waiting;
+static size_t nr_waiting, waiting_size;
+
+static void wait_add(int fd, __u32 port)
+{
+	if (nr_waiting == waiting_size) {
+		waiting_size = waiting_size ? 2 * waiting_size : 16;
+		waiting = realloc(waiting, waiting_size * sizeof(*waiting));
+		if (!waiting)
+			die("out of memory");
+	}
+	waiting[nr_waiting].fd = fd;
+	waiting[nr_waiting].port = port;
+	nr_waiting++;
+}
+
+static void serve(struct relay *r, int fd, __u32 port, bool stdin_eof)
+{
+	if (o.verbose)
+		info("connection from port %u", port);
+	relay_start(r, fd, stdin_eof);
+}
+
+/* The connection ended: serve the next one that waits, if any. */
+static void serve_next(int ls, struct relay *r, bool stdin_eof)
+{
+	__u32 port;
+	int fd;
+
+	if (nr_waiting) {
+		fd = waiting[0].fd;
+		port = waiting[0].port;
+		memmove(waiting, waiting + 1, --nr_waiting * sizeof(*waiting));
+		serve(r, fd, port, stdin_eof);
+		return;
+	}
+	/*
+	 * wsp_accept() may hold a connection it met before its own, which
+	 * no poll() shows: ask it once more.
+	 */
+	if (o.policy != POLICY_NONE) {
+		fd = accept_next(ls, &port);
+		if (fd >= 0)
+			serve(r, fd, port, stdin_eof);
+	}
 }
 
 static void open_answers(void)
@@ -866,29 +959,28 @@ static void attach_filter(int ls)
 
 static int listener(void)
 {
-	struct sockaddr_wsp a;
 	struct relay r = { .sock = -1 };
 	bool stdin_eof = false;
-	int ls, one = 1, status = 0;
+	int ls, status = 0;
 	struct wsp_qos q;
+	__u32 port;
 
-	ls = wsp_socket();
-	addr_set(&a, o.port);
-	if (bind(ls, (struct sockaddr *)&a, sizeof(a))) {
+	/* Non-blocking: wsp_accept() must not wait for a request. */
+	ls = open_socket(SOCK_NONBLOCK);
+	if (wsp_bind(ls, o.port)) {
 		if (errno == EADDRINUSE)
 			die("port %u is in use", o.port);
 		if (errno == EACCES)
 			die("port %u needs CAP_NET_BIND_SERVICE", o.port);
 		die("bind to port %u: %s", o.port, strerror(errno));
 	}
-	if (o.conditional &&
-	    setsockopt(ls, SOL_WSP, WSP_CONDITIONAL_ACCEPT, &one, sizeof(one)))
+	if (o.conditional && wsp_set_conditional(ls, 1))
 		die("conditional accept: %s", strerror(errno));
 	if (o.filter)
 		attach_filter(ls);
 	if (o.grant_qos && !o.conditional) {
 		make_qos(&q, o.grant_rate, o.grant_bucket);
-		if (setsockopt(ls, SOL_WSP, WSP_QOS, &q, sizeof(q)))
+		if (wsp_set_qos(ls, &q))
 			die("QoS: %s", strerror(errno));
 	}
 	if (listen(ls, 16))
@@ -912,7 +1004,10 @@ static int listener(void)
 		};
 		int timeout = -1;
 
-		/* Ask one question at a time; accept one connection. */
+		/*
+		 * Ask one question at a time; serve one connection (with
+		 * --policy, requests are still decided meanwhile).
+		 */
 		if (o.conditional && !asking)
 			p[0].events |= POLLPRI;
 		if (r.sock >= 0)
@@ -929,22 +1024,22 @@ static int listener(void)
 			continue;
 		if (p[1].revents && !read_answer(ls)) {
 			info("no more answers; rejecting the rest");
-			give_verdict(ls, cur.r.id, WSP_CF_REJECT, NULL);
+			give_verdict(ls, cur->id, WSP_CF_REJECT, NULL);
 			asking = false;
 			answers = NULL;
 		}
-		if (!asking && (p[0].revents & POLLPRI))
+		if (o.policy == POLICY_NONE && !asking &&
+		    (p[0].revents & POLLPRI))
 			on_request(ls);
-		if (p[0].revents & POLLIN) {
-			int fd = accept(ls, NULL, NULL);
-			struct sockaddr_wsp peer;
-			socklen_t len = sizeof(peer);
+		/* --policy: wsp_accept() decides the requests too. */
+		if (p[0].revents & (o.policy != POLICY_NONE ?
+				    POLLIN | POLLPRI : POLLIN)) {
+			int fd = accept_next(ls, &port);
 
-			if (fd < 0)
-				die("accept: %s", strerror(errno));
-			if (o.verbose && !getpeername(fd, (struct sockaddr *)&peer, &len))
-				info("connection from port %u", peer.swsp_port);
-			relay_start(&r, fd, stdin_eof);
+			if (fd >= 0 && r.sock < 0)
+				serve(&r, fd, port, stdin_eof);
+			else if (fd >= 0)
+				wait_add(fd, port);
 		}
 		if (p[3].revents) {
 			relay_in(&r);
@@ -958,7 +1053,16 @@ static int listener(void)
 			relay_end(&r);
 			if (!o.keep)
 				break;
+			serve_next(ls, &r, stdin_eof);
 		}
+	}
+	/* Never served: reset, as close(ls) resets those still queued. */
+	while (nr_waiting) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+		int fd = waiting[--nr_waiting].fd;
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		close(fd);
 	}
 	close(ls);
 	return status;
