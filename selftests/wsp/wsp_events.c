@@ -227,20 +227,39 @@ TEST_F(ev, accept_automatic)
 	close(c3);
 }
 
+/* Connect to @port without waiting: a request, recorded once as FD_ACCEPT. */
+static int request_records_accept(struct __test_metadata *_metadata,
+				  int type, int lfd, __u32 port, int efd)
+{
+	int c, err = 0;
+
+	c = wsp_client_nb(type, port, &err);
+	EXPECT_LE(0, c);
+	EXPECT_EQ(EINPROGRESS, err);
+	EXPECT_EQ(1, wsp_efd_take(efd));
+	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	return c;
+}
+
+/* Re-enabled with nothing left: no recording. */
+static void nothing_recorded(struct __test_metadata *_metadata, int lfd,
+			     int efd)
+{
+	EXPECT_EQ(0, wsp_efd_take(efd));
+	EXPECT_EQ(0, take_events(lfd, NULL));
+}
+
 TEST_F(ev, accept_conditional)
 {
-	int lfd, c1, c2, s, err;
+	int lfd, c1, c2, s;
 	__u32 port;
 
 	lfd = wsp_cond_listener(self->type, 0, 4, &port);
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, wsp_event_select(lfd, WSP_FD_ACCEPT, self->efd));
-	c1 = wsp_client_nb(self->type, port, &err);
-	ASSERT_LE(0, c1);
-	ASSERT_EQ(EINPROGRESS, err);
 	/* A request arrival is FD_ACCEPT, as for WSAAccept's condition. */
-	EXPECT_EQ(1, wsp_efd_take(self->efd));
-	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	c1 = request_records_accept(_metadata, self->type, lfd, port,
+				    self->efd);
 	/* Deferring raises nothing new, nor does accepting it. */
 	ASSERT_EQ(0, wsp_decide_oldest(lfd, WSP_CF_DEFER));
 	EXPECT_EQ(0, wsp_efd_take(self->efd));
@@ -249,13 +268,9 @@ TEST_F(ev, accept_conditional)
 	s = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, s);
 	close(s);
-	/* Nothing left: re-enabled, not recorded. */
-	EXPECT_EQ(0, wsp_efd_take(self->efd));
-	EXPECT_EQ(0, take_events(lfd, NULL));
-	c2 = wsp_client_nb(self->type, port, &err);
-	ASSERT_LE(0, c2);
-	EXPECT_EQ(1, wsp_efd_take(self->efd));
-	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	nothing_recorded(_metadata, lfd, self->efd);
+	c2 = request_records_accept(_metadata, self->type, lfd, port,
+				    self->efd);
 	close(c2);
 	close(c1);
 	close(lfd);
@@ -272,19 +287,12 @@ TEST_F(ev, accept_reenabled_by_reject)
 	lfd = wsp_cond_listener(self->type, 0, 4, &port);
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, wsp_event_select(lfd, WSP_FD_ACCEPT, self->efd));
-	c1 = wsp_client_nb(self->type, port, &err);
-	ASSERT_LE(0, c1);
-	ASSERT_EQ(EINPROGRESS, err);
-	EXPECT_EQ(1, wsp_efd_take(self->efd));
-	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	c1 = request_records_accept(_metadata, self->type, lfd, port,
+				    self->efd);
 	ASSERT_EQ(0, wsp_decide_oldest(lfd, WSP_CF_REJECT));
-	/* Nothing left: re-enabled, not recorded. */
-	EXPECT_EQ(0, wsp_efd_take(self->efd));
-	EXPECT_EQ(0, take_events(lfd, NULL));
-	c2 = wsp_client_nb(self->type, port, &err);
-	ASSERT_LE(0, c2);
-	EXPECT_EQ(1, wsp_efd_take(self->efd));
-	EXPECT_EQ(WSP_FD_ACCEPT, take_events(lfd, NULL));
+	nothing_recorded(_metadata, lfd, self->efd);
+	c2 = request_records_accept(_metadata, self->type, lfd, port,
+				    self->efd);
 	/* Two waiting: rejecting one records FD_ACCEPT for the other. */
 	c3 = wsp_client_nb(self->type, port, &err);
 	ASSERT_LE(0, c3);
