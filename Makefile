@@ -74,7 +74,7 @@ uninstall:
 .PHONY: install uninstall
 
 WSP_TREE ?= $(CURDIR)
-KERNELS ?= debug-6.1 debug-7.x stock-6.1 stock-6.12 stock-7.x
+KERNELS ?= debug-6.1 stock-6.1 stock-6.12 stock-7.x debug-7.x
 KERNEL ?= debug-6.1
 RUN = WSP_TREE="$(WSP_TREE)" KERNELS="$(KERNELS)" KERNEL="$(KERNEL)" \
 	$(CURDIR)/selftests/vm/run.sh

@@ -25,8 +25,7 @@ WSP_TREE=$(cd "${WSP_TREE:-$REPO}" && pwd)
 CACHE=${WSP_CACHE:-${HOME:-/root}/.cache/wsp}
 OUT=${WSP_OUT:-$WSP_TREE/out}
 JOBS=${JOBS:-$(($(nproc) + 1))}
-# The debug kernels first: their VMs run longest, so they boot first.
-ALL_KERNELS="debug-6.1 debug-7.x stock-6.1 stock-6.12 stock-7.x"
+ALL_KERNELS="debug-6.1 stock-6.1 stock-6.12 stock-7.x debug-7.x"
 KERNELS=${KERNELS:-$ALL_KERNELS}
 SRC_PKG=linux-source-6.1
 SRC=$CACHE/src/$SRC_PKG
