@@ -399,7 +399,10 @@ static void shutdown_vs_io(struct __test_metadata *_metadata, int type)
 	struct io rd, wr;
 	pthread_t th[2];
 
-	while (wsp_now_ms() < deadline) {
+	/* For RACE_MS, and each of the four cases at least once however
+	 * slow the machine: a loaded TCG host managed only three rounds.
+	 */
+	while (n < 4 || wsp_now_ms() < deadline) {
 		ASSERT_EQ(0, wsp_pair(type, &lfd, &cfd, &sfd, NULL));
 		close(lfd);
 		ASSERT_LT(0, wsp_fill(cfd, 1024));
@@ -440,7 +443,6 @@ static void shutdown_vs_io(struct __test_metadata *_metadata, int type)
 			close(sfd);
 		n++;
 	}
-	EXPECT_LT(3, n);
 }
 
 TEST_F_TIMEOUT(races, shutdown_vs_blocked_io_stream, 30)
