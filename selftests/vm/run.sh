@@ -42,7 +42,7 @@ die() { echo "run.sh: $*" >&2; exit 2; }
 
 PKGS="make gcc libc6-dev bc bison flex libelf-dev libssl-dev perl python3
       cpio gzip xz-utils zstd kmod rsync busybox-static qemu-system-x86 dkms
-      debootstrap util-linux liburing-dev pkgconf python3-venv $SRC_PKG"
+      debootstrap util-linux liburing-dev pkgconf python3-venv socat $SRC_PKG"
 # What a trixie or sid user needs to build the module (and DKMS), inside
 # that suite's chroot.  linux-headers-amd64 comes on top.
 CHROOT_PKGS="gcc,make,libc6-dev,kmod,bc,bison,flex,libelf-dev,libssl-dev,perl,rsync,dkms,xz-utils,zstd"
