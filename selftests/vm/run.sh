@@ -519,10 +519,11 @@ qemu_cmd()
 	# boot CPU's LA57 bit, and identify_cpu() clears that bit while it
 	# rescans CPUID, which 7.2's table parser makes a long window.  An
 	# interrupt inside it that touches the direct map is reported as a
-	# wild access, and panics the VM before init runs ("wild-memory-
-	# access in do_raw_spin_lock" under __cpuid_reset_table).  The race
-	# is the base kernel's and hit by chance; with 4-level paging, as on
-	# most hardware, the bounds do not move.
+	# wild access, and panics the VM before init runs:
+	#   BUG: KASAN: wild-memory-access in do_raw_spin_lock
+	# under __cpuid_reset_table.  The race is the base kernel's and hit
+	# by chance; with 4-level paging, as on most hardware, the bounds do
+	# not move.
 	QEMU=(qemu-system-x86_64 -machine q35 -cpu max,la57=off -smp 2 -m 768
 		-nographic -no-reboot -nic none
 		-kernel "$KIMAGE" -initrd "$OUT/$label/initrd.cpio.gz"
