@@ -126,9 +126,9 @@ struct wsp_net {
 
 struct wsp_net *wsp_net(const struct net *net);
 
-static inline void wsp_count(const struct net *net, enum wsp_mib mib)
+static inline void wsp_count(struct wsp_net *wn, enum wsp_mib mib)
 {
-	this_cpu_inc(wsp_net(net)->mibs->mibs[mib]);
+	this_cpu_inc(wn->mibs->mibs[mib]);
 }
 
 u64 wsp_mib_sum(const struct wsp_net *wn, enum wsp_mib mib);
@@ -297,7 +297,7 @@ int wsp_addr_check(const struct sockaddr *addr, int len, u32 *port);
 int wsp_bind_port(struct wsp_sock *wsk, u32 port);
 int wsp_autobind(struct wsp_sock *wsk);
 void wsp_sock_unhash(struct wsp_sock *wsk);
-struct wsp_sock *wsp_lookup_listener(struct net *net, u32 port);
+struct wsp_sock *wsp_lookup_listener(struct wsp_net *wn, u32 port);
 int wsp_getname(struct socket *sock, struct sockaddr *addr, int peer);
 
 /* Data path, wsp_data.c. */
@@ -378,7 +378,8 @@ int wsp_filter_attach(struct wsp_sock *wsk, sockptr_t optval,
 		      unsigned int optlen);
 int wsp_filter_detach(struct wsp_sock *wsk);
 void wsp_filter_drop(struct wsp_sock *wsk, struct wsp_ext *ext);
-u32 wsp_filter_run(struct wsp_sock *listener, struct wsp_sock *client);
+u32 wsp_filter_run(struct wsp_net *wn, struct wsp_sock *listener,
+		   struct wsp_sock *client);
 bool wsp_filter_attached(const struct wsp_sock *wsk);
 
 /* Options and connect data, wsp_opt.c. */

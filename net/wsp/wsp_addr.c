@@ -130,9 +130,8 @@ void wsp_sock_unhash(struct wsp_sock *wsk)
 }
 
 /* The socket bound at @port, with a reference, or NULL. */
-struct wsp_sock *wsp_lookup_listener(struct net *net, u32 port)
+struct wsp_sock *wsp_lookup_listener(struct wsp_net *wn, u32 port)
 {
-	struct wsp_net *wn = wsp_net(net);
 	struct wsp_sock *wsk;
 
 	spin_lock(&wn->port_lock);

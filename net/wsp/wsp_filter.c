@@ -326,10 +326,10 @@ static void wsp_filter_fill(struct wsp_filter_data *d,
 /* The program's verdict on @client's request: one of WSP_FILTER_*, and
  * WSP_FILTER_PASS when the listener has no program.
  */
-u32 wsp_filter_run(struct wsp_sock *listener, struct wsp_sock *client)
+u32 wsp_filter_run(struct wsp_net *wn, struct wsp_sock *listener,
+		   struct wsp_sock *client)
 {
 	struct wsp_ext *ext = wsp_ext(listener);
-	struct net *net = sock_net(&listener->sk);
 	/* Filled word by word: keep CONFIG_INIT_STACK_ALL_ZERO off it. */
 	struct wsp_filter_data d __uninitialized;
 	struct wsp_filter *f;
@@ -354,18 +354,18 @@ u32 wsp_filter_run(struct wsp_sock *listener, struct wsp_sock *client)
 
 	switch (ret) {
 	case WSP_FILTER_ACCEPT:
-		wsp_count(net, WSP_MIB_FILTER_ACCEPTED);
+		wsp_count(wn, WSP_MIB_FILTER_ACCEPTED);
 		break;
 	case WSP_FILTER_DEFER:
-		wsp_count(net, WSP_MIB_FILTER_DEFERRED);
+		wsp_count(wn, WSP_MIB_FILTER_DEFERRED);
 		break;
 	case WSP_FILTER_PASS:
-		wsp_count(net, WSP_MIB_FILTER_PASSED);
+		wsp_count(wn, WSP_MIB_FILTER_PASSED);
 		break;
 	default:
 		/* Anything else is a refusal, and counts as one. */
 		ret = WSP_FILTER_REJECT;
-		wsp_count(net, WSP_MIB_FILTER_REJECTED);
+		wsp_count(wn, WSP_MIB_FILTER_REJECTED);
 		break;
 	}
 	trace_filter(listener->port, client->port, ret);

@@ -185,8 +185,8 @@ bool wsp_withdraw(struct wsp_req *req, int err)
 	if (!withdrawn)
 		return false;
 
-	wsp_count(sock_net(&listener->sk), err ? WSP_MIB_WITHDRAWN_TIMEOUT :
-					       WSP_MIB_WITHDRAWN_CLOSE);
+	wsp_count(wsp_net(sock_net(&listener->sk)),
+		  err ? WSP_MIB_WITHDRAWN_TIMEOUT : WSP_MIB_WITHDRAWN_CLOSE);
 	trace_withdraw(listener->port, req->id, err);
 	if (err)
 		wsp_client_notify(client, err);
@@ -302,7 +302,7 @@ static bool wsp_req_queues(const struct wsp_sock *listener, u32 verdict)
 int wsp_connect_start(struct wsp_sock *client, u32 port)
 {
 	struct sock *sk = &client->sk;
-	struct net *net = sock_net(sk);
+	struct wsp_net *wn = wsp_net(sock_net(sk));
 	struct wsp_sock *listener, *child = NULL;
 	struct wsp_req *queued = NULL, *req;
 	struct wsp_req now = {
@@ -316,7 +316,7 @@ int wsp_connect_start(struct wsp_sock *client, u32 port)
 	bool conditional;
 	int err;
 
-	listener = wsp_lookup_listener(net, port);
+	listener = wsp_lookup_listener(wn, port);
 	if (!listener)
 		return -ECONNREFUSED;
 	err = -EPROTOTYPE;
@@ -325,7 +325,7 @@ int wsp_connect_start(struct wsp_sock *client, u32 port)
 	/* The listener's program decides first, with no listener lock: a
 	 * refusal costs no slot, no allocation and no wakeup.
 	 */
-	verdict = wsp_filter_run(listener, client);
+	verdict = wsp_filter_run(wn, listener, client);
 	err = -ECONNREFUSED;
 	if (verdict == WSP_FILTER_REJECT)
 		goto out_put_listener;
@@ -349,7 +349,7 @@ again:
 	if (listener->sk.sk_state != TCP_LISTEN)
 		goto out_unlock;
 	if (wsp_backlog_full(listener->backlog_count, listener->backlog_cap)) {
-		wsp_count(net, WSP_MIB_BACKLOG_OVERFLOWS);
+		wsp_count(wn, WSP_MIB_BACKLOG_OVERFLOWS);
 		goto out_unlock;
 	}
 	if (conditional ? !queued : !child) {
@@ -357,7 +357,7 @@ again:
 		goto again;
 	}
 	req = conditional ? queued : &now;
-	req->id = atomic64_inc_return(&wsp_net(net)->next_req_id);
+	req->id = atomic64_inc_return(&wn->next_req_id);
 	if (conditional) {
 		__wsp_req_index(listener, req);
 		list_add_tail(&req->node, &listener->req_list);
@@ -375,7 +375,7 @@ again:
 		queued = NULL;
 		timeout = client->connect_timeout_set ?
 			  client->connect_timeout_ms :
-			  READ_ONCE(wsp_net(net)->connect_timeout_ms);
+			  READ_ONCE(wn->connect_timeout_ms);
 		if (timeout) {
 			kref_get(&req->ref);	/* the work's */
 			queue_delayed_work(wsp_wq, &req->timeout_work,
@@ -389,10 +389,10 @@ again:
 	listener->backlog_count++;
 	spin_unlock(&listener->lock);
 
-	wsp_count(net, WSP_MIB_REQUESTS);
+	wsp_count(wn, WSP_MIB_REQUESTS);
 	trace_request(listener->port, req->id, client->port, conditional);
 	if (!conditional) {
-		wsp_count(net, WSP_MIB_ACCEPTED);
+		wsp_count(wn, WSP_MIB_ACCEPTED);
 		wsp_client_notify(client, 0);
 	}
 	if (verdict != WSP_FILTER_DEFER)
@@ -478,7 +478,7 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		    unsigned int optlen)
 {
 	struct sock *sk = &listener->sk;
-	struct net *net = sock_net(sk);
+	struct wsp_net *wn = wsp_net(sock_net(sk));
 	struct wsp_sock *child = NULL;
 	struct wsp_buf *callee = NULL;
 	struct wsp_verdict v;
@@ -495,7 +495,7 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		return -EINVAL;
 	if (v.data_len > optlen - sizeof(v))
 		return -EINVAL;
-	if (v.data_len > READ_ONCE(wsp_net(net)->max_connect_data))
+	if (v.data_len > READ_ONCE(wn->max_connect_data))
 		return -EMSGSIZE;
 	if (v.flags & WSP_VERDICT_QOS) {
 		err = wsp_qos_validate(&v.qos);
@@ -528,7 +528,7 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		err = __wsp_no_verdicts(listener) ? -EINVAL : -ENOENT;
 		spin_unlock(&listener->lock);
 		if (err == -ENOENT)
-			wsp_count(net, WSP_MIB_UNKNOWN_VERDICTS);
+			wsp_count(wn, WSP_MIB_UNKNOWN_VERDICTS);
 		goto out;
 	}
 	switch (v.verdict) {
@@ -538,7 +538,7 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 				v.flags & WSP_VERDICT_QOS ? &v.qos : &req->qos);
 		child = NULL;
 		decided = true;
-		wsp_count(net, WSP_MIB_ACCEPTED);
+		wsp_count(wn, WSP_MIB_ACCEPTED);
 		break;
 	case WSP_CF_REJECT:
 		__wsp_req_unqueue(listener, req, WSP_REQ_REFUSED);
@@ -548,13 +548,13 @@ int wsp_set_verdict(struct wsp_sock *listener, sockptr_t optval,
 		spin_unlock(&req->client->lock);
 		wsp_client_fail(req->client, ECONNREFUSED);
 		decided = true;
-		wsp_count(net, WSP_MIB_REJECTED);
+		wsp_count(wn, WSP_MIB_REJECTED);
 		break;
 	case WSP_CF_DEFER:
 		if (req->state == WSP_REQ_PENDING) {
 			req->state = WSP_REQ_DEFERRED_STATE;
 			listener->nr_undecided--;
-			wsp_count(net, WSP_MIB_DEFERRED);
+			wsp_count(wn, WSP_MIB_DEFERRED);
 		}
 		break;
 	}
