@@ -38,10 +38,12 @@ struct wsp_filter {
 	struct rcu_head		rcu;
 };
 
-/* Words of struct wsp_filter_data, for wsp_filter::loads; the layout is
- * uapi and KUnit-tested, and checked again in wsp_filter_fill().
+/* Words of struct wsp_filter_data, for wsp_filter::loads, in the groups
+ * that wsp_filter_fill() fills together; the layout is uapi and
+ * KUnit-tested, and checked again in wsp_filter_fill().
  */
 #define WSP_FILTER_WORDS	(sizeof(struct wsp_filter_data) / 4)
+#define WSP_LOADS_REQUEST	(BIT_ULL(0) | GENMASK_ULL(7, 4))
 #define WSP_LOADS_PID		BIT_ULL(1)
 #define WSP_LOADS_CRED		(BIT_ULL(2) | BIT_ULL(3))
 #define WSP_LOADS_QOS		GENMASK_ULL(23, 8)
@@ -295,17 +297,28 @@ static void wsp_filter_fill(struct wsp_filter_data *d,
 	const struct cred *cred;
 	u32 len;
 
-	BUILD_BUG_ON(offsetof(struct wsp_filter_data, pid) != 4 ||
+	BUILD_BUG_ON(offsetof(struct wsp_filter_data, caller_port) != 0 ||
+		     offsetof(struct wsp_filter_data, pid) != 4 ||
 		     offsetof(struct wsp_filter_data, uid) != 8 ||
 		     offsetof(struct wsp_filter_data, gid) != 12 ||
+		     offsetof(struct wsp_filter_data, sock_type) != 16 ||
+		     offsetof(struct wsp_filter_data, backlog_cap) != 28 ||
 		     offsetof(struct wsp_filter_data, qos) != 32 ||
 		     offsetof(struct wsp_filter_data, data) != 96 ||
 		     WSP_FILTER_WORDS != 40);
-	d->caller_port = client->port;
-	d->sock_type = client->sk.sk_type;
-	d->backlog_count = READ_ONCE(listener->backlog_count);
-	d->backlog_cap = READ_ONCE(listener->backlog_cap);
-	d->data_len = data ? data->len : 0;
+	/* Each word is filled by exactly one of the groups: a sum equal to
+	 * the union means that no two overlap.
+	 */
+	BUILD_BUG_ON(WSP_LOADS_REQUEST + WSP_LOADS_PID + WSP_LOADS_CRED +
+		     WSP_LOADS_QOS + WSP_LOADS_DATA !=
+		     GENMASK_ULL(WSP_FILTER_WORDS - 1, 0));
+	if (f->loads & WSP_LOADS_REQUEST) {
+		d->caller_port = client->port;
+		d->sock_type = client->sk.sk_type;
+		d->data_len = data ? data->len : 0;
+		d->backlog_count = READ_ONCE(listener->backlog_count);
+		d->backlog_cap = READ_ONCE(listener->backlog_cap);
+	}
 	if (f->loads & WSP_LOADS_PID)
 		d->pid = pid_nr_ns(task_tgid(current), f->pid_ns);
 	if (f->loads & WSP_LOADS_CRED) {
