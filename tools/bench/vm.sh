@@ -44,7 +44,10 @@ else
 	TREE_DESC=$(git -C "$WSP_TREE" rev-parse --short "$REV") ||
 		die "no commit $REV in $WSP_TREE"
 	rm -rf "$OUT/src" && mkdir -p "$OUT/src"
-	git -C "$WSP_TREE" archive "$REV" | tar -x -C "$OUT/src"
+	# -m: files dated now, not at their commit.  The build tree keeps
+	# its objects between runs, and make would take those of a later
+	# commit for an earlier one's, which is older than they are.
+	git -C "$WSP_TREE" archive "$REV" | tar -x -m -C "$OUT/src"
 	WSP_TREE=$OUT/src
 fi
 
