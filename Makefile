@@ -13,6 +13,8 @@
 #   make demo            the wspcat scene in a VM (DEMO_KERNEL=stock-6.1)
 #   make style / sparse  checkpatch and sparse over our sources
 #   make bench           AF_WSP vs AF_UNIX and TCP, stock kernel, -smp 1
+#   make bench-trace     the instructions of the two refused connects that
+#                        make bench compares, by function (gdb, QEMU)
 #
 # The developer targets take the sources from $(WSP_TREE), by default this
 # tree; KERNELS picks the kernels for check (default: all five), KERNEL
@@ -107,4 +109,7 @@ fuzz:
 bench:
 	@WSP_TREE="$(WSP_TREE)" $(CURDIR)/tools/bench/vm.sh
 
-.PHONY: fuzz bench
+bench-trace:
+	@WSP_TREE="$(WSP_TREE)" $(CURDIR)/tools/bench/trace/trace.sh
+
+.PHONY: fuzz bench bench-trace
