@@ -19,13 +19,9 @@
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
-HARNESS=$(cd "$BENCH/../../selftests/vm" && pwd)/run.sh
-# Everything above the dispatcher; without it, sourcing would run a check.
-grep -q '^case \${1:-check} in$' "$HARNESS" ||
-	{ echo "vm.sh: cannot find run.sh's dispatcher to cut it off" >&2; exit 2; }
-# shellcheck source=/dev/null
-source <(sed '/^case \${1:-check} in$/,$d' "$HARNESS")
-VM=$(dirname "$HARNESS")
+# shellcheck source=tools/bench/common.sh
+source "$BENCH/common.sh"
+VM=$(dirname "$BENCH_HARNESS")
 REPO=$(cd "$VM/../.." && pwd)
 OUT=${WSP_OUT:-$WSP_TREE/out}/bench
 LABEL=stock-6.1
@@ -33,23 +29,7 @@ ARGS=${WSPBENCH_ARGS:--r 3 -d 0.5}
 TMO=${BENCH_TIMEOUT:-1500}
 RESULTS=${BENCH_RESULTS:-$REPO/bench/results}
 D=$OUT/$LABEL
-# The module under test: a commit (default HEAD) exported from WSP_TREE, so
-# that edits in progress in a shared working tree neither break the build
-# nor blur what the results describe; BENCH_REV=worktree takes WSP_TREE
-# as it is.
-REV=${BENCH_REV:-HEAD}
-if [ "$REV" = worktree ]; then
-	TREE_DESC="$(git -C "$WSP_TREE" describe --always --dirty 2>/dev/null || echo unknown) (working tree)"
-else
-	TREE_DESC=$(git -C "$WSP_TREE" rev-parse --short "$REV") ||
-		die "no commit $REV in $WSP_TREE"
-	rm -rf "$OUT/src" && mkdir -p "$OUT/src"
-	# -m: files dated now, not at their commit.  The build tree keeps
-	# its objects between runs, and make would take those of a later
-	# commit for an earlier one's, which is older than they are.
-	git -C "$WSP_TREE" archive "$REV" | tar -x -m -C "$OUT/src"
-	WSP_TREE=$OUT/src
-fi
+bench_tree
 
 log "bench: packages"
 apt_install make gcc libc6-dev cpio gzip kmod rsync busybox-static \
@@ -57,31 +37,18 @@ apt_install make gcc libc6-dev cpio gzip kmod rsync busybox-static \
 mkdir -p "$D"
 log "bench: building wspbench"
 make -s -C "$BENCH" OUTPUT="$OUT" >&2
-log "bench: preparing the $LABEL kernel (log: $D/kernel.log)"
-prepare_kernel $LABEL > "$D/kernel.log" 2>&1 ||
-	{ cat "$D/kernel.log"; die "cannot prepare $LABEL"; }
-log "bench: building wsp.ko against $KDIR"
-build_module $LABEL || { tail -30 "$D/build.log"; die "wsp.ko does not build"; }
+bench_kernel $LABEL
 
 # The initramfs: busybox, our init, wspbench, wsp.ko and its dependencies.
-r=$D/initramfs
-rm -rf "$r" && mkdir -p "$r"/{bin,etc,lib/modules}
-cp /bin/busybox "$r/bin/busybox"
-cp "$BENCH/init" "$r/init"
-cp "$OUT/wspbench" "$r/wspbench"
-cp "$D/tree/net/wsp/wsp.ko" "$r/lib/modules/"
-copy_module_deps "$r"
-echo "WSPBENCH_ARGS='$ARGS'" > "$r/etc/wspbench.conf"
-(cd "$r" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$D/initrd.cpio.gz"
+bench_rootfs $LABEL "$BENCH/init"
+cp "$OUT/wspbench" "$ROOTFS/wspbench"
+echo "WSPBENCH_ARGS='$ARGS'" > "$ROOTFS/etc/wspbench.conf"
+bench_pack $LABEL
 
-# run.sh's command line, with one CPU (the targets are single-CPU
-# ratios) and room for 65,536 pending sockets.
-qemu_cmd $LABEL
+# One CPU, and room for 65,536 pending sockets.
+bench_qemu $LABEL
 for i in "${!QEMU[@]}"; do
-	case ${QEMU[$i]} in
-	-smp) QEMU[i + 1]=1 ;;
-	-m) QEMU[i + 1]=${BENCH_MEM:-2048} ;;
-	esac
+	[ "${QEMU[$i]}" = -m ] && QEMU[i + 1]=${BENCH_MEM:-2048}
 done
 # Guest time from the instruction count (2^3 = 8 ns per instruction, about
 # TCG's real speed here; idle time skipped): the other VMs sharing the

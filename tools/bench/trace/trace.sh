@@ -16,53 +16,23 @@
 set -euo pipefail
 
 TRACE=$(cd "$(dirname "$0")" && pwd)
-HARNESS=$(cd "$TRACE/../../../selftests/vm" && pwd)/run.sh
-grep -q '^case \${1:-check} in$' "$HARNESS" ||
-	{ echo "trace.sh: cannot find run.sh's dispatcher to cut it off" >&2; exit 2; }
-# shellcheck source=/dev/null
-source <(sed '/^case \${1:-check} in$/,$d' "$HARNESS")
+# shellcheck source=tools/bench/common.sh
+source "$TRACE/../common.sh"
 OUT=${WSP_OUT:-$WSP_TREE/out}/trace
 LABEL=stock-6.1
 D=$OUT/$LABEL
 PORT=${TRACE_PORT:-1234}
-REV=${BENCH_REV:-HEAD}
-if [ "$REV" = worktree ]; then
-	TREE_DESC="$(git -C "$WSP_TREE" describe --always --dirty 2>/dev/null || echo unknown) (working tree)"
-else
-	TREE_DESC=$(git -C "$WSP_TREE" rev-parse --short "$REV") ||
-		die "no commit $REV in $WSP_TREE"
-	rm -rf "$OUT/src" && mkdir -p "$OUT/src"
-	git -C "$WSP_TREE" archive "$REV" | tar -x -m -C "$OUT/src"
-	WSP_TREE=$OUT/src
-fi
+bench_tree
 
 log "trace: packages"
 apt_install make gcc libc6-dev cpio gzip kmod rsync busybox-static \
 	qemu-system-x86 libelf-dev bc bison flex gdb python3
-mkdir -p "$D"
-log "trace: preparing the $LABEL kernel (log: $D/kernel.log)"
-prepare_kernel $LABEL > "$D/kernel.log" 2>&1 ||
-	{ cat "$D/kernel.log"; die "cannot prepare $LABEL"; }
-log "trace: building wsp.ko against $KDIR"
-build_module $LABEL || { tail -30 "$D/build.log"; die "wsp.ko does not build"; }
-
-r=$D/initramfs
-rm -rf "$r" && mkdir -p "$r"/{bin,lib/modules}
-cp /bin/busybox "$r/bin/busybox"
-cp "$TRACE/init" "$r/init"
-gcc -O2 -Wall -static -I"$WSP_TREE/include/uapi" -o "$r/refused" \
+bench_kernel $LABEL
+bench_rootfs $LABEL "$TRACE/init"
+gcc -O2 -Wall -static -I"$WSP_TREE/include/uapi" -o "$ROOTFS/refused" \
 	"$TRACE/refused.c"
-cp "$D/tree/net/wsp/wsp.ko" "$r/lib/modules/"
-copy_module_deps "$r"
-(cd "$r" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$D/initrd.cpio.gz"
-
-qemu_cmd $LABEL
-for i in "${!QEMU[@]}"; do
-	case ${QEMU[$i]} in
-	-smp) QEMU[i + 1]=1 ;;
-	-append) APPEND=$((i + 1)) ;;
-	esac
-done
+bench_pack $LABEL
+bench_qemu $LABEL
 
 log "trace: boot 1, the guest's symbols"
 SYMS=("${QEMU[@]}")
