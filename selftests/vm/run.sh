@@ -444,6 +444,8 @@ build_selftests()
 	gcc -static -O2 -Wall -I"$SRC/tools/testing/selftests" \
 		-I"$WSP_TREE/include/uapi" -o "$st/vm_smoke" \
 		"$VM/wsp_smoke.c" -lpthread || return 1
+	gcc -static -O2 -Wall -I"$WSP_TREE/include/uapi" \
+		-o "$st/vm_filter_exit" "$VM/wsp_filter_exit.c" || return 1
 	echo vm_smoke > "$st/list"
 	# Suites kept elsewhere: each directory listed in extra-tests installs
 	# its programs here ("make vmtests OUTPUT=dir") and prints the names of
