@@ -90,12 +90,17 @@ sleep 0.3
 result "socat SOCKET-CONNECT reaches a conditional wspcat listener" $? \
 	"$T/2.out" "$T/2.err" "$T/2c.err"
 
-# 3: socat to socat, both ways
-socat SOCKET-LISTEN:22:0:$(wsp_addr 7002) SYSTEM:"read l; echo got \$l" \
-	2> "$T/3.err" &
+# 3: socat to socat, both ways.  The client half-closes after "ping" and
+# the answer comes a second later.  socat gives the other direction only
+# -t (0.5 s by default) after one side's EOF, which a debug kernel under
+# TCG can outlast even without the sleep; both sides wait up to 30 s
+# instead and still return as soon as the server closes.
+socat -t 30 SOCKET-LISTEN:22:0:$(wsp_addr 7002) \
+	SYSTEM:"sleep 1; read l; echo got \$l" 2> "$T/3.err" &
 PIDS="$PIDS $!"
 wait_listen 7002
-echo ping | socat - SOCKET-CONNECT:22:0:$(wsp_addr 7002) > "$T/3.out" 2>&1
+echo ping | socat -t 30 - SOCKET-CONNECT:22:0:$(wsp_addr 7002) \
+	> "$T/3.out" 2>&1
 grep -qx "got ping" "$T/3.out"
 result "socat to socat over AF_WSP, both directions" $? "$T/3.out" "$T/3.err"
 
