@@ -316,7 +316,7 @@ prepare_kernel()
 		KIMAGE=$KDIR/arch/x86/boot/bzImage
 		KMODS=""
 		KDEBUG=1
-		KTIMEOUT=${DEBUG_TIMEOUT:-1200}
+		KTIMEOUT=${DEBUG_TIMEOUT:-1800}
 		;;
 	stock-6.1)
 		local abi
@@ -328,7 +328,7 @@ prepare_kernel()
 		KIMAGE=$CACHE/stock/$abi/root/boot/vmlinuz-$abi-amd64
 		KMODS=$CACHE/stock/$abi/root/lib/modules/$abi-amd64
 		KDEBUG=0
-		KTIMEOUT=${STOCK_TIMEOUT:-600}
+		KTIMEOUT=${STOCK_TIMEOUT:-900}
 		;;
 	stock-6.12 | stock-7.x)
 		local abi d
@@ -360,7 +360,7 @@ prepare_kernel()
 		[ -d "$CACHE/chroot/$KSUITE$KDIR" ] ||
 			{ echo "no $KDIR in the $KSUITE chroot"; return 1; }
 		KDEBUG=0
-		KTIMEOUT=${STOCK_TIMEOUT:-600}
+		KTIMEOUT=${STOCK_TIMEOUT:-900}
 		;;
 	debug-7.x)
 		extract_source7 || return 1
@@ -375,7 +375,7 @@ prepare_kernel()
 		KSUITE=""
 		KINTREE=1
 		KDEBUG=1
-		KTIMEOUT=${DEBUG_TIMEOUT:-1200}
+		KTIMEOUT=${DEBUG_TIMEOUT:-1800}
 		;;
 	*)
 		die "unknown kernel '$1' (have: $ALL_KERNELS)"
